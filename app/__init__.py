@@ -1,0 +1,1 @@
+"""usage-dashboard: token usage and run time of AI agents, per workspace."""

@@ -1,0 +1,1 @@
+"""The HTTP app: dashboard routes, authentication, health and OpenAPI."""

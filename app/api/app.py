@@ -1,0 +1,82 @@
+"""create_app(): routes, the connection pool's lifespan, error mapping and OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from psycopg_pool import PoolTimeout
+
+from app.api.dashboard import DashboardController
+from app.api.errors import (
+    ApiError,
+    api_error_handler,
+    database_unavailable_handler,
+    http_error_handler,
+    internal_error_handler,
+)
+from app.api.health import healthz
+from app.config import Settings, load_settings
+from app.db.embedded import start_embedded
+from app.db.pool import create_pool
+from app.db.queries import Connection
+
+
+async def provide_connection(state: State) -> AsyncGenerator[Connection, None]:
+    """One pooled connection per request, returned to the pool when the response is sent."""
+    async with state.pool.connection() as conn:
+        yield conn
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """The ASGI app; granian calls it once per worker process (`--factory`)."""
+    settings = settings or load_settings()
+    conninfo = settings.database_url or start_embedded(settings.data_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        pool = create_pool(conninfo, settings.pool_min_size, settings.pool_max_size)
+        await pool.open(wait=False)
+        app.state.pool = pool
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    exception_handlers: dict[Any, Any] = {
+        ApiError: api_error_handler,
+        HTTPException: http_error_handler,
+        PoolTimeout: database_unavailable_handler,
+        psycopg.OperationalError: database_unavailable_handler,
+        Exception: internal_error_handler,
+    }
+    return Litestar(
+        route_handlers=[DashboardController, healthz],
+        dependencies={"db": Provide(provide_connection)},
+        lifespan=[lifespan],
+        exception_handlers=exception_handlers,
+        openapi_config=OpenAPIConfig(
+            title="usage-dashboard",
+            version="1.0.0",
+            description="Token usage and run time of AI agents, per workspace.",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http", scheme="bearer", description="Personal access token."
+                    )
+                }
+            ),
+        ),
+        debug=False,
+    )

@@ -1,0 +1,58 @@
+"""Every error leaves the API as JSON `{"error": "<message>"}` with the right status."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_500_INTERNAL_SERVER_ERROR,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+
+from app.wire import ErrorBody
+
+logger = logging.getLogger("usage_dashboard.api")
+
+
+class ApiError(Exception):
+    """An error the client caused or may see: status code and the contract's message."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+
+
+def _error(status_code: int, message: str) -> Response[ErrorBody]:
+    return Response(ErrorBody(error=message), status_code=status_code, media_type=MediaType.JSON)
+
+
+def api_error_handler(_: Request[object, object, object], exc: ApiError) -> Response[ErrorBody]:
+    """Renders an ApiError."""
+    return _error(exc.status_code, exc.message)
+
+
+def http_error_handler(_: Request[object, object, object], exc: HTTPException) -> Response[ErrorBody]:
+    """Renders Litestar's own errors (unknown route, wrong method, bad parameter) as JSON."""
+    if isinstance(exc, ValidationException):
+        return _error(HTTP_400_BAD_REQUEST, "invalid request")
+    if isinstance(exc, NotFoundException):
+        return _error(exc.status_code, "not found")
+    return _error(exc.status_code, exc.detail.lower() if exc.detail else "error")
+
+
+def internal_error_handler(request: Request[object, object, object], exc: Exception) -> Response[ErrorBody]:
+    """Logs an unexpected failure and answers 500 without leaking its details."""
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _error(HTTP_500_INTERNAL_SERVER_ERROR, "internal server error")
+
+
+def database_unavailable_handler(
+    request: Request[object, object, object], exc: Exception
+) -> Response[ErrorBody]:
+    """The database did not answer in time: 503, so clients and balancers retry elsewhere."""
+    logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return _error(HTTP_503_SERVICE_UNAVAILABLE, "database unavailable")

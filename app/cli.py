@@ -1,0 +1,277 @@
+"""The `usage-dashboard` command: serve, migrate, seed and token; each prints and exits."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import psycopg
+from psycopg import AsyncConnection
+
+from app.config import ConfigError, Settings, load_settings
+from app.db import queries
+from app.db.embedded import EmbeddedError, start_embedded
+from app.db.migrate import MigrationError, Runner
+from app.demo import SeedError, SeedPlan, seed_workspace
+from app.progress import progress_bar
+from app.tokens import ROLES, CreatedToken, TokenError, create_token
+
+PROG = "usage-dashboard"
+DEMO_SLUG = "demo"
+DEMO_EMAIL = "demo@example.com"
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports bad arguments as one line and exit code 2, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _int_at_least(low: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {value}")
+        return value
+
+    return parse
+
+
+def _version(text: str) -> str:
+    if not (text.isdigit() and len(text) <= 4):
+        raise argparse.ArgumentTypeError(f"expected a migration version like 0001, got {text!r}")
+    return text.zfill(4)
+
+
+def _conninfo(settings: Settings) -> str:
+    """DATABASE_URL, or the embedded server's socket when it is unset."""
+    return settings.database_url or start_embedded(settings.data_dir)
+
+
+def _connect_error(exc: psycopg.OperationalError) -> str:
+    return "cannot connect to the database: " + " ".join(str(exc).split())
+
+
+# ---- serve -------------------------------------------------------------------------------
+
+
+async def _prepare_embedded_demo(conninfo: str, settings: Settings) -> CreatedToken | None:
+    """Seeds the demo workspace and a token when the embedded database has no workspace."""
+    async with await AsyncConnection.connect(conninfo) as conn:
+        if await queries.count_workspaces(conn) > 0:
+            return None
+        plan = SeedPlan(slug=DEMO_SLUG)
+        with progress_bar("seeding demo workspace", plan.days) as update:
+            await seed_workspace(conn, plan, on_progress=update)
+        return await create_token(
+            conn, email=DEMO_EMAIL, workspace_slug=DEMO_SLUG, role="owner", name="demo"
+        )
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    workers = args.workers or settings.workers
+    if settings.embedded:
+        conninfo = start_embedded(settings.data_dir)
+        applied = Runner(conninfo).up()
+        if applied:
+            print(f"applied migrations: {', '.join(applied)}")
+        token = asyncio.run(_prepare_embedded_demo(conninfo, settings))
+        shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104
+        base = f"http://{shown_host}:{port}"
+        print(f"embedded PostgreSQL data: {settings.data_dir}")
+        print(f"dashboard API: {base}/api/dashboard/usage/daily?workspace_slug={DEMO_SLUG}")
+        if token is not None:
+            print("demo token (shown once):", token.secret)
+            print(
+                f"try: curl -H 'Authorization: Bearer {token.secret}' "
+                f"'{base}/api/dashboard/usage/daily?workspace_slug={DEMO_SLUG}&days=7'"
+            )
+        else:
+            print(
+                f"create a token: {PROG} token create --email you@example.com "
+                f"--workspace {DEMO_SLUG}"
+            )
+        # Workers are separate processes: they reach the embedded server through this URL.
+        os.environ["DATABASE_URL"] = conninfo
+    Granian(
+        "app.api.app:create_app",
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=host,
+        port=port,
+        workers=workers,
+    ).serve()
+    return 0
+
+
+# ---- migrate -----------------------------------------------------------------------------
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    runner = Runner(_conninfo(settings))
+    action = args.action or "up"
+    if action == "up":
+        applied = runner.up()
+        print(f"applied: {', '.join(applied)}" if applied else "up to date")
+    elif action == "down":
+        reverted = runner.down(args.to)
+        print(f"reverted: {', '.join(reverted)}" if reverted else "nothing to revert")
+    elif action == "baseline":
+        marked = runner.baseline(args.version)
+        print(f"marked as applied: {', '.join(marked)}" if marked else "nothing to mark")
+    else:
+        for item in runner.status():
+            when = item.applied_at.isoformat(timespec="seconds") if item.applied_at else "-"
+            print(f"{item.version}  {item.state:<8} {when:<25} {item.name}")
+    return 0
+
+
+# ---- seed --------------------------------------------------------------------------------
+
+
+async def _seed_async(conninfo: str, plan: SeedPlan) -> None:
+    async with await AsyncConnection.connect(conninfo) as conn:
+        with progress_bar(f"seeding {plan.slug}", plan.days) as update:
+            result = await seed_workspace(conn, plan, on_progress=update)
+    print(
+        f"seeded workspace {plan.slug} ({result.workspace_id}): "
+        f"{plan.agents} agents, {plan.projects} projects, {plan.issue_count} issues, "
+        f"{result.tasks} tasks, {result.usage_rows} usage rows"
+    )
+
+
+def _seed(args: argparse.Namespace, settings: Settings) -> int:
+    plan = SeedPlan(
+        slug=args.workspace,
+        agents=args.agents,
+        projects=args.projects,
+        days=args.days,
+        tasks_per_day=args.tasks_per_day,
+        issues=args.issues,
+        random_seed=args.random_seed,
+    )
+    asyncio.run(_seed_async(_conninfo(settings), plan))
+    return 0
+
+
+# ---- token -------------------------------------------------------------------------------
+
+
+async def _token_async(conninfo: str, args: argparse.Namespace) -> CreatedToken:
+    async with await AsyncConnection.connect(conninfo) as conn:
+        return await create_token(
+            conn,
+            email=args.email,
+            workspace_slug=args.workspace,
+            role=args.role,
+            name=args.name,
+            expires_in_days=args.expires_in_days,
+        )
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    token = asyncio.run(_token_async(_conninfo(settings), args))
+    expires = token.expires_at.isoformat(timespec="seconds") if token.expires_at else "never"
+    membership = "created" if token.membership_created else "existing"
+    print(f"token {token.id} for {args.email} in {args.workspace} ({membership} membership)")
+    print(f"expires: {expires}; the secret below is shown once and stored only as SHA-256")
+    print(token.secret)
+    return 0
+
+
+# ---- parser ------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = _Parser(prog=PROG, description="Token usage and run time of AI agents.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the HTTP API (embedded PostgreSQL when DATABASE_URL is unset)",
+        description="Serve the HTTP API with granian. Without DATABASE_URL, start the embedded "
+        "PostgreSQL, migrate it and seed a demo workspace when it is empty.",
+    )
+    serve.add_argument("--host", help="address to bind (default HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=_int_at_least(1), help="port (default PORT or 8000)")
+    serve.add_argument("--workers", type=_int_at_least(1), help="worker processes")
+    serve.set_defaults(handler=_serve)
+
+    migrate = commands.add_parser(
+        "migrate", help="apply, inspect or revert schema migrations",
+        description="Apply migrations/ in order (default: up).",
+    )
+    actions = migrate.add_subparsers(dest="action", parser_class=_Parser)
+    actions.add_parser("up", help="apply every pending migration", description="Apply pending migrations.")
+    actions.add_parser("status", help="list migrations and their state", description="List migrations.")
+    down = actions.add_parser("down", help="revert migrations newer than --to", description="Revert migrations.")
+    down.add_argument("--to", required=True, type=_version, help="version to keep (0 reverts all)")
+    baseline = actions.add_parser(
+        "baseline", help="mark migrations up to VERSION as applied without running them",
+        description="For a database that already has the platform's tables.",
+    )
+    baseline.add_argument("version", type=_version)
+    migrate.set_defaults(handler=_migrate)
+
+    seed = commands.add_parser(
+        "seed", help="write a deterministic demo or benchmark workspace",
+        description="Create a new workspace with agents, projects, issues, tasks and usage.",
+    )
+    seed.add_argument("--workspace", required=True, metavar="SLUG", help="slug of the new workspace")
+    seed.add_argument("--agents", type=_int_at_least(1), default=8)
+    seed.add_argument("--projects", type=_int_at_least(0), default=5)
+    seed.add_argument("--issues", type=_int_at_least(1), help="default: one per ten tasks")
+    seed.add_argument("--days", type=_int_at_least(1), default=90)
+    seed.add_argument("--tasks-per-day", type=_int_at_least(1), default=40)
+    seed.add_argument("--random-seed", type=_int_at_least(0), default=1)
+    seed.set_defaults(handler=_seed)
+
+    token = commands.add_parser("token", help="manage personal access tokens", description="Tokens.")
+    token_actions = token.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    create = token_actions.add_parser(
+        "create", help="create a token (and the user and membership if missing)",
+        description="Print a new token's secret alone on the last line of stdout.",
+    )
+    create.add_argument("--email", required=True)
+    create.add_argument("--workspace", required=True, metavar="SLUG")
+    create.add_argument("--role", choices=ROLES, default="member", help="role of a new membership")
+    create.add_argument("--name", default="cli", help="token name (default cli)")
+    create.add_argument("--expires-in-days", type=_int_at_least(1), metavar="N")
+    token.set_defaults(handler=_token)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `usage-dashboard` and `python -m app`."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        code: int = args.handler(args, settings)
+    except (ConfigError, EmbeddedError, MigrationError, SeedError, TokenError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except psycopg.OperationalError as exc:
+        print(f"{PROG}: error: {_connect_error(exc)}", file=sys.stderr)
+        return 1
+    except psycopg.Error as exc:
+        print(f"{PROG}: error: database: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    return code

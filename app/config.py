@@ -1,0 +1,89 @@
+"""Settings read from the environment and validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+import platformdirs
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot run with; the message is one line."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the service reads from its environment."""
+
+    database_url: str | None = None
+    data_dir: Path
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    rollup_enabled: bool = False
+
+    @property
+    def embedded(self) -> bool:
+        """True when no DATABASE_URL is set and the embedded PostgreSQL is used."""
+        return self.database_url is None
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _database_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get("DATABASE_URL", "").strip()
+    if not raw:
+        return None
+    if not raw.startswith(("postgresql://", "postgres://")) and "=" not in raw:
+        raise ConfigError(
+            "DATABASE_URL must be a postgresql:// URL or a libpq key=value string"
+        )
+    return raw
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate the settings; raises ConfigError with a one-line message."""
+    env = os.environ if env is None else env
+    data_dir = env.get("USAGE_DASHBOARD_DATA_DIR", "").strip()
+    pool_min = _int(env, "DATABASE_POOL_MIN_SIZE", 1, 0, 1000)
+    pool_max = _int(env, "DATABASE_POOL_MAX_SIZE", 10, 1, 1000)
+    if pool_min > pool_max:
+        raise ConfigError(
+            f"DATABASE_POOL_MIN_SIZE ({pool_min}) exceeds DATABASE_POOL_MAX_SIZE ({pool_max})"
+        )
+    return Settings(
+        database_url=_database_url(env),
+        data_dir=Path(data_dir) if data_dir else Path(platformdirs.user_data_dir("usage-dashboard")),
+        pool_min_size=pool_min,
+        pool_max_size=pool_max,
+        host=env.get("HOST", "").strip() or "127.0.0.1",
+        port=_int(env, "PORT", 8000, 1, 65535),
+        workers=_int(env, "WEB_CONCURRENCY", 1, 1, 64),
+        rollup_enabled=_bool(env, "USAGE_DASHBOARD_ROLLUP_ENABLED", False),
+    )

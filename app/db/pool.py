@@ -1,0 +1,26 @@
+"""The async connection pool the HTTP app borrows connections from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+
+def create_pool(conninfo: str, min_size: int, max_size: int) -> AsyncConnectionPool[AsyncConnection[Any]]:
+    """A closed pool; open it in the app lifespan, never at import (workers are processes).
+
+    Statements are never server-prepared: a prepared dashboard query may switch to a generic
+    plan that ignores the window and project values and runs several times slower.
+    Connections autocommit since every request runs one self-contained statement.
+    """
+    return AsyncConnectionPool(
+        conninfo,
+        min_size=min_size,
+        max_size=max_size,
+        open=False,
+        kwargs={"autocommit": True, "prepare_threshold": None},
+        name="usage-dashboard",
+        timeout=10.0,
+    )

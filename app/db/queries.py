@@ -1,0 +1,214 @@
+"""Typed wrappers of the named queries: the only door from Python to queries/*.sql."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+from psycopg import AsyncConnection
+
+from app.db.sql import QUERIES
+from app.wire import AgentRunTime, AgentUsage, DailyUsage
+from app.window import Window
+
+Connection = AsyncConnection[Any]
+
+
+class DashboardFilter(msgspec.Struct, frozen=True):
+    """Which usage a dashboard query covers: one workspace, a window, maybe one project."""
+
+    workspace_id: uuid.UUID
+    window: Window
+    project_id: uuid.UUID | None = None
+
+
+class Caller(msgspec.Struct, frozen=True):
+    """A valid token's user and, when a member, the workspace it asked for."""
+
+    user_id: uuid.UUID
+    workspace_id: uuid.UUID | None
+
+
+class UsageReport(msgspec.Struct, frozen=True):
+    """One (task, provider, model) usage report as the platform writes it."""
+
+    task_id: uuid.UUID
+    provider: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+
+
+def _filter_params(f: DashboardFilter) -> dict[str, Any]:
+    return {
+        "workspace_id": f.workspace_id,
+        "since": f.window.since,
+        "until": f.window.until,
+        "project_id": f.project_id,
+    }
+
+
+async def _rows(method: Any, conn: Connection, **params: Any) -> list[dict[str, Any]]:
+    return [row async for row in method(conn, **params)]
+
+
+async def list_dashboard_usage_daily(conn: Connection, f: DashboardFilter) -> list[DailyUsage]:
+    """ListDashboardUsageDaily: usage per (UTC date, model), newest date first."""
+    rows = await _rows(QUERIES.list_dashboard_usage_daily, conn, **_filter_params(f))
+    return msgspec.convert(rows, list[DailyUsage])
+
+
+async def list_dashboard_usage_by_agent(conn: Connection, f: DashboardFilter) -> list[AgentUsage]:
+    """ListDashboardUsageByAgent: usage per (agent, model) over the window."""
+    rows = await _rows(QUERIES.list_dashboard_usage_by_agent, conn, **_filter_params(f))
+    return msgspec.convert(rows, list[AgentUsage])
+
+
+async def list_dashboard_agent_run_time(
+    conn: Connection, f: DashboardFilter
+) -> list[AgentRunTime]:
+    """ListDashboardAgentRunTime: run time of terminal runs per agent, longest first."""
+    rows = await _rows(QUERIES.list_dashboard_agent_run_time, conn, **_filter_params(f))
+    return msgspec.convert(rows, list[AgentRunTime])
+
+
+async def resolve_dashboard_caller(
+    conn: Connection,
+    token_hash: str,
+    workspace_slug: str | None,
+    workspace_id: uuid.UUID | None,
+) -> Caller | None:
+    """The caller of a token digest (None when invalid) and its workspace if a member."""
+    row = await QUERIES.resolve_dashboard_caller(
+        conn, token_hash=token_hash, workspace_slug=workspace_slug, workspace_id=workspace_id
+    )
+    return None if row is None else msgspec.convert(row, Caller)
+
+
+async def get_workspace_id_by_slug(conn: Connection, slug: str) -> uuid.UUID | None:
+    """The workspace id of a slug, or None."""
+    value: uuid.UUID | None = await QUERIES.get_workspace_id_by_slug(conn, slug=slug)
+    return value
+
+
+async def upsert_user(conn: Connection, email: str, name: str) -> uuid.UUID:
+    """The id of the user with this email, created when missing."""
+    value: uuid.UUID = await QUERIES.upsert_user(conn, email=email, name=name)
+    return value
+
+
+async def ensure_member(
+    conn: Connection, workspace_id: uuid.UUID, user_id: uuid.UUID, role: str
+) -> bool:
+    """Adds the membership when missing; True when it was created."""
+    count: int = await QUERIES.ensure_member(
+        conn, workspace_id=workspace_id, user_id=user_id, role=role
+    )
+    return count > 0
+
+
+async def insert_personal_access_token(
+    conn: Connection,
+    user_id: uuid.UUID,
+    name: str,
+    token_hash: str,
+    token_prefix: str,
+    expires_at: datetime.datetime | None,
+) -> uuid.UUID:
+    """Stores a token digest and returns the token's id."""
+    value: uuid.UUID = await QUERIES.insert_personal_access_token(
+        conn,
+        user_id=user_id,
+        name=name,
+        token_hash=token_hash,
+        token_prefix=token_prefix,
+        expires_at=expires_at,
+    )
+    return value
+
+
+async def upsert_task_usage(conn: Connection, reports: Sequence[UsageReport]) -> None:
+    """UpsertTaskUsage for a batch of reports, as the platform writes them."""
+    await QUERIES.upsert_task_usage(conn, [msgspec.structs.asdict(r) for r in reports])
+
+
+async def ping(conn: Connection) -> bool:
+    """True when the database answers a trivial query."""
+    value: int | None = await QUERIES.ping(conn)
+    return value == 1
+
+
+async def count_workspaces(conn: Connection) -> int:
+    """Number of workspaces in the database."""
+    value: int = await QUERIES.count_workspaces(conn)
+    return value
+
+
+async def seed_workspace(conn: Connection, name: str, slug: str) -> uuid.UUID:
+    """Creates a workspace to seed; fails on a taken slug."""
+    value: uuid.UUID = await QUERIES.seed_workspace(conn, name=name, slug=slug)
+    return value
+
+
+async def seed_agents(conn: Connection, workspace_id: uuid.UUID, slug: str, agents: int) -> None:
+    """Creates the demo runtime and `agents` agents."""
+    await QUERIES.seed_agents(conn, workspace_id=workspace_id, slug=slug, agents=agents)
+
+
+async def seed_projects(
+    conn: Connection, workspace_id: uuid.UUID, slug: str, projects: int
+) -> None:
+    """Creates `projects` projects."""
+    await QUERIES.seed_projects(conn, workspace_id=workspace_id, slug=slug, projects=projects)
+
+
+async def seed_issues(
+    conn: Connection,
+    workspace_id: uuid.UUID,
+    slug: str,
+    first_issue: int,
+    last_issue: int,
+    projects: int,
+    random_seed: int,
+) -> None:
+    """Creates issues numbered first_issue..last_issue, 70% of them in a project."""
+    await QUERIES.seed_issues(
+        conn,
+        workspace_id=workspace_id,
+        slug=slug,
+        first_issue=first_issue,
+        last_issue=last_issue,
+        projects=projects,
+        random_seed=random_seed,
+    )
+
+
+async def seed_tasks_and_usage(
+    conn: Connection,
+    slug: str,
+    anchor: datetime.datetime,
+    first_day: int,
+    last_day: int,
+    tasks_per_day: int,
+    agents: int,
+    issues: int,
+    random_seed: int,
+) -> int:
+    """Creates the tasks of days first_day..last_day before anchor; returns usage rows written."""
+    value: int = await QUERIES.seed_tasks_and_usage(
+        conn,
+        slug=slug,
+        anchor=anchor,
+        first_day=first_day,
+        last_day=last_day,
+        tasks_per_day=tasks_per_day,
+        agents=agents,
+        issues=issues,
+        random_seed=random_seed,
+    )
+    return value

@@ -1,0 +1,30 @@
+-- name: upsert_task_usage(task_id, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)*!
+-- The platform's single usage writer: one row per (task, provider, model). A repeated report
+-- replaces the counts and stamps updated_at; created_at never changes, so a row stays in the
+-- UTC day bucket it was first written to.
+INSERT INTO task_usage (
+    task_id,
+    provider,
+    model,
+    input_tokens,
+    output_tokens,
+    cache_read_tokens,
+    cache_write_tokens,
+    updated_at
+)
+VALUES (
+    :task_id,
+    :provider,
+    :model,
+    :input_tokens,
+    :output_tokens,
+    :cache_read_tokens,
+    :cache_write_tokens,
+    now()
+)
+ON CONFLICT (task_id, provider, model) DO UPDATE
+SET input_tokens = EXCLUDED.input_tokens,
+    output_tokens = EXCLUDED.output_tokens,
+    cache_read_tokens = EXCLUDED.cache_read_tokens,
+    cache_write_tokens = EXCLUDED.cache_write_tokens,
+    updated_at = now();
