@@ -71,9 +71,7 @@ async def _prepare_embedded_demo(conninfo: str, settings: Settings) -> CreatedTo
         plan = SeedPlan(slug=DEMO_SLUG)
         with progress_bar("seeding demo workspace", plan.days) as update:
             await seed_workspace(conn, plan, on_progress=update)
-        return await create_token(
-            conn, email=DEMO_EMAIL, workspace_slug=DEMO_SLUG, role="owner", name="demo"
-        )
+        return await create_token(conn, email=DEMO_EMAIL, workspace_slug=DEMO_SLUG, role="owner", name="demo")
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -100,10 +98,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
                 f"'{base}/api/dashboard/usage/daily?workspace_slug={DEMO_SLUG}&days=7'"
             )
         else:
-            print(
-                f"create a token: {PROG} token create --email you@example.com "
-                f"--workspace {DEMO_SLUG}"
-            )
+            print(f"create a token: {PROG} token create --email you@example.com --workspace {DEMO_SLUG}")
         # Workers are separate processes: they reach the embedded server through this URL.
         os.environ["DATABASE_URL"] = conninfo
     Granian(
@@ -212,23 +207,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     migrate = commands.add_parser(
-        "migrate", help="apply, inspect or revert schema migrations",
+        "migrate",
+        help="apply, inspect or revert schema migrations",
         description="Apply migrations/ in order (default: up).",
     )
     actions = migrate.add_subparsers(dest="action", parser_class=_Parser)
     actions.add_parser("up", help="apply every pending migration", description="Apply pending migrations.")
     actions.add_parser("status", help="list migrations and their state", description="List migrations.")
-    down = actions.add_parser("down", help="revert migrations newer than --to", description="Revert migrations.")
+    down = actions.add_parser(
+        "down", help="revert migrations newer than --to", description="Revert migrations."
+    )
     down.add_argument("--to", required=True, type=_version, help="version to keep (0 reverts all)")
     baseline = actions.add_parser(
-        "baseline", help="mark migrations up to VERSION as applied without running them",
+        "baseline",
+        help="mark migrations up to VERSION as applied without running them",
         description="For a database that already has the platform's tables.",
     )
     baseline.add_argument("version", type=_version)
     migrate.set_defaults(handler=_migrate)
 
     seed = commands.add_parser(
-        "seed", help="write a deterministic demo or benchmark workspace",
+        "seed",
+        help="write a deterministic demo or benchmark workspace",
         description="Create a new workspace with agents, projects, issues, tasks and usage.",
     )
     seed.add_argument("--workspace", required=True, metavar="SLUG", help="slug of the new workspace")
@@ -243,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="manage personal access tokens", description="Tokens.")
     token_actions = token.add_subparsers(dest="action", required=True, parser_class=_Parser)
     create = token_actions.add_parser(
-        "create", help="create a token (and the user and membership if missing)",
+        "create",
+        help="create a token (and the user and membership if missing)",
         description="Print a new token's secret alone on the last line of stdout.",
     )
     create.add_argument("--email", required=True)

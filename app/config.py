@@ -61,9 +61,7 @@ def _database_url(env: Mapping[str, str]) -> str | None:
     if not raw:
         return None
     if not raw.startswith(("postgresql://", "postgres://")) and "=" not in raw:
-        raise ConfigError(
-            "DATABASE_URL must be a postgresql:// URL or a libpq key=value string"
-        )
+        raise ConfigError("DATABASE_URL must be a postgresql:// URL or a libpq key=value string")
     return raw
 
 
@@ -74,9 +72,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     pool_min = _int(env, "DATABASE_POOL_MIN_SIZE", 1, 0, 1000)
     pool_max = _int(env, "DATABASE_POOL_MAX_SIZE", 10, 1, 1000)
     if pool_min > pool_max:
-        raise ConfigError(
-            f"DATABASE_POOL_MIN_SIZE ({pool_min}) exceeds DATABASE_POOL_MAX_SIZE ({pool_max})"
-        )
+        raise ConfigError(f"DATABASE_POOL_MIN_SIZE ({pool_min}) exceeds DATABASE_POOL_MAX_SIZE ({pool_max})")
     return Settings(
         database_url=_database_url(env),
         data_dir=Path(data_dir) if data_dir else Path(platformdirs.user_data_dir("usage-dashboard")),

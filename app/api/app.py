@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
 from litestar import Litestar
-from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi.config import OpenAPIConfig
@@ -17,6 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from psycopg_pool import PoolTimeout
 
 from app.api.dashboard import DashboardController
+from app.api.deps import provide_connection
 from app.api.errors import (
     ApiError,
     api_error_handler,
@@ -28,13 +28,6 @@ from app.api.health import healthz
 from app.config import Settings, load_settings
 from app.db.embedded import start_embedded
 from app.db.pool import create_pool
-from app.db.queries import Connection
-
-
-async def provide_connection(state: State) -> AsyncGenerator[Connection, None]:
-    """One pooled connection per request, returned to the pool when the response is sent."""
-    async with state.pool.connection() as conn:
-        yield conn
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

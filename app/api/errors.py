@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
@@ -30,12 +31,12 @@ def _error(status_code: int, message: str) -> Response[ErrorBody]:
     return Response(ErrorBody(error=message), status_code=status_code, media_type=MediaType.JSON)
 
 
-def api_error_handler(_: Request[object, object, object], exc: ApiError) -> Response[ErrorBody]:
+def api_error_handler(_: Request[Any, Any, Any], exc: ApiError) -> Response[ErrorBody]:
     """Renders an ApiError."""
     return _error(exc.status_code, exc.message)
 
 
-def http_error_handler(_: Request[object, object, object], exc: HTTPException) -> Response[ErrorBody]:
+def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
     """Renders Litestar's own errors (unknown route, wrong method, bad parameter) as JSON."""
     if isinstance(exc, ValidationException):
         return _error(HTTP_400_BAD_REQUEST, "invalid request")
@@ -44,15 +45,13 @@ def http_error_handler(_: Request[object, object, object], exc: HTTPException) -
     return _error(exc.status_code, exc.detail.lower() if exc.detail else "error")
 
 
-def internal_error_handler(request: Request[object, object, object], exc: Exception) -> Response[ErrorBody]:
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     """Logs an unexpected failure and answers 500 without leaking its details."""
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _error(HTTP_500_INTERNAL_SERVER_ERROR, "internal server error")
 
 
-def database_unavailable_handler(
-    request: Request[object, object, object], exc: Exception
-) -> Response[ErrorBody]:
+def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
     """The database did not answer in time: 503, so clients and balancers retry elsewhere."""
     logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
     return _error(HTTP_503_SERVICE_UNAVAILABLE, "database unavailable")

@@ -11,10 +11,11 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Request
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, QueryParameter
 
+from app.api.deps import Db
 from app.api.errors import ApiError
-from app.db.queries import Connection, DashboardFilter, resolve_dashboard_caller
+from app.db.queries import DashboardFilter, resolve_dashboard_caller
 from app.tokens import token_digest
 from app.window import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, window_for_days
 
@@ -75,33 +76,43 @@ def _project_id(raw: str | None) -> uuid.UUID | None:
 
 async def provide_dashboard_filter(
     request: Request[Any, Any, Any],
-    db: Connection,
+    db: Db,
     workspace_slug: Annotated[
-        str | None, Parameter(query="workspace_slug", description="Workspace slug; wins over ids.")
+        str | None,
+        QueryParameter(name="workspace_slug", description="Workspace slug; wins over ids."),
     ] = None,
     x_workspace_slug: Annotated[
-        str | None, Parameter(header="X-Workspace-Slug", description="Workspace slug (header).")
+        str | None, HeaderParameter(name="X-Workspace-Slug", description="Workspace slug (header).")
     ] = None,
     workspace_id: Annotated[
         str | None,
-        Parameter(query="workspace_id", description="Workspace UUID.", schema_extra={"format": "uuid"}),
+        QueryParameter(name="workspace_id", description="Workspace UUID.", schema_extra={"format": "uuid"}),
     ] = None,
     x_workspace_id: Annotated[
         str | None,
-        Parameter(header="X-Workspace-ID", description="Workspace UUID (header).", schema_extra={"format": "uuid"}),
+        HeaderParameter(
+            name="X-Workspace-ID",
+            description="Workspace UUID (header).",
+            schema_extra={"format": "uuid"},
+        ),
     ] = None,
     days: Annotated[
         str | None,
-        Parameter(
-            query="days",
+        QueryParameter(
+            name="days",
             description="Window length in UTC calendar days ending today, 1..365 (default 30).",
-            schema_extra={"type": "integer", "minimum": MIN_DAYS, "maximum": MAX_DAYS, "default": DEFAULT_DAYS},
+            schema_extra={
+                "type": "integer",
+                "minimum": MIN_DAYS,
+                "maximum": MAX_DAYS,
+                "default": DEFAULT_DAYS,
+            },
         ),
     ] = None,
     project_id: Annotated[
         str | None,
-        Parameter(
-            query="project_id",
+        QueryParameter(
+            name="project_id",
             description="Only usage of tasks whose issue is in this project (UUID).",
             schema_extra={"format": "uuid"},
         ),

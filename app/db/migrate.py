@@ -94,7 +94,9 @@ class Runner:
         conn.execute(_CREATE_TABLE)
         return conn
 
-    def _applied(self, conn: psycopg.Connection[tuple[object, ...]]) -> dict[str, tuple[str, datetime.datetime]]:
+    def _applied(
+        self, conn: psycopg.Connection[tuple[object, ...]]
+    ) -> dict[str, tuple[str, datetime.datetime]]:
         rows = conn.execute("SELECT version, checksum, applied_at FROM schema_migrations").fetchall()
         return {str(v): (str(c), a) for v, c, a in rows if isinstance(a, datetime.datetime)}
 
@@ -183,9 +185,7 @@ class Runner:
                 if record:
                     self._record(conn, migration)
                 else:
-                    conn.execute(
-                        "DELETE FROM schema_migrations WHERE version = %s", (migration.version,)
-                    )
+                    conn.execute("DELETE FROM schema_migrations WHERE version = %s", (migration.version,))
         except psycopg.Error as exc:
             raise MigrationError(f"{path.name} failed: {_one_line(exc)}") from exc
 

@@ -11,8 +11,8 @@ import msgspec
 from psycopg import AsyncConnection
 
 from app.db.sql import QUERIES
-from app.wire import AgentRunTime, AgentUsage, DailyUsage
 from app.window import Window
+from app.wire import AgentRunTime, AgentUsage, DailyUsage
 
 Connection = AsyncConnection[Any]
 
@@ -69,9 +69,7 @@ async def list_dashboard_usage_by_agent(conn: Connection, f: DashboardFilter) ->
     return msgspec.convert(rows, list[AgentUsage])
 
 
-async def list_dashboard_agent_run_time(
-    conn: Connection, f: DashboardFilter
-) -> list[AgentRunTime]:
+async def list_dashboard_agent_run_time(conn: Connection, f: DashboardFilter) -> list[AgentRunTime]:
     """ListDashboardAgentRunTime: run time of terminal runs per agent, longest first."""
     rows = await _rows(QUERIES.list_dashboard_agent_run_time, conn, **_filter_params(f))
     return msgspec.convert(rows, list[AgentRunTime])
@@ -102,13 +100,9 @@ async def upsert_user(conn: Connection, email: str, name: str) -> uuid.UUID:
     return value
 
 
-async def ensure_member(
-    conn: Connection, workspace_id: uuid.UUID, user_id: uuid.UUID, role: str
-) -> bool:
+async def ensure_member(conn: Connection, workspace_id: uuid.UUID, user_id: uuid.UUID, role: str) -> bool:
     """Adds the membership when missing; True when it was created."""
-    count: int = await QUERIES.ensure_member(
-        conn, workspace_id=workspace_id, user_id=user_id, role=role
-    )
+    count: int = await QUERIES.ensure_member(conn, workspace_id=workspace_id, user_id=user_id, role=role)
     return count > 0
 
 
@@ -160,9 +154,7 @@ async def seed_agents(conn: Connection, workspace_id: uuid.UUID, slug: str, agen
     await QUERIES.seed_agents(conn, workspace_id=workspace_id, slug=slug, agents=agents)
 
 
-async def seed_projects(
-    conn: Connection, workspace_id: uuid.UUID, slug: str, projects: int
-) -> None:
+async def seed_projects(conn: Connection, workspace_id: uuid.UUID, slug: str, projects: int) -> None:
     """Creates `projects` projects."""
     await QUERIES.seed_projects(conn, workspace_id=workspace_id, slug=slug, projects=projects)
 

@@ -13,7 +13,7 @@ from psycopg.rows import dict_row
 from app.resources import sql_dir
 
 
-class DictRowAdapter(AsyncPyFormatAdapter):  # type: ignore[misc]
+class DictRowAdapter(AsyncPyFormatAdapter):
     """Select queries yield dicts from a cursor of their own.
 
     Setting row_factory on a pooled connection would leak into the next borrower, and `$`

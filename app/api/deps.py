@@ -1,0 +1,22 @@
+"""Request-scoped dependencies shared by the routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from app.db.queries import Connection, DashboardFilter
+
+Db = NamedDependency[Connection]
+"""A pooled connection, injected by the name `db`."""
+
+Filter = NamedDependency[DashboardFilter]
+"""The authenticated request's DashboardFilter, injected by the name `dashboard_filter`."""
+
+
+async def provide_connection(state: State) -> AsyncGenerator[Connection, None]:
+    """One pooled connection per request, returned to the pool when the response is sent."""
+    async with state.pool.connection() as conn:
+        yield conn
