@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import os
 import sys
 from collections.abc import Sequence
@@ -16,13 +17,23 @@ from app.config import ConfigError, Settings, load_settings
 from app.db import queries
 from app.db.embedded import EmbeddedError, start_embedded
 from app.db.migrate import MigrationError, Runner
+from app.db.queries import RollupState
 from app.demo import SeedError, SeedPlan, seed_workspace
 from app.progress import progress_bar
+from app.rollup import cron
+from app.rollup.backfill import BackfillError, dry_run, plan_backfill, run_backfill
+from app.rollup.cron import CronError
+from app.rollup.health import assess
+from app.rollup.tick import TickError, TickReport, tick_until_caught_up
 from app.tokens import ROLES, CreatedToken, TokenError, create_token
 
 PROG = "usage-dashboard"
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "demo@example.com"
+
+
+class CliError(RuntimeError):
+    """A command failed in a way the user can act on; printed as one line."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -187,6 +198,109 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# ---- rollup and backfill ------------------------------------------------------------------
+
+
+async def _connect(conninfo: str) -> AsyncConnection[Any]:
+    return await AsyncConnection.connect(conninfo, autocommit=True)
+
+
+async def _rollup_tick_async(conninfo: str) -> TickReport:
+    async with await _connect(conninfo) as conn:
+        return await tick_until_caught_up(conn)
+
+
+async def _rollup_loop_async(conninfo: str, interval: float) -> NoReturn:
+    async with await _connect(conninfo) as conn:
+        while True:
+            try:
+                report = await tick_until_caught_up(conn)
+                print(f"tick: {report.steps} step(s), {report.rows} row(s)", flush=True)
+            except TickError as exc:
+                print(f"{PROG}: tick failed: {exc}", file=sys.stderr, flush=True)
+            await asyncio.sleep(interval)
+
+
+def _print_status(state: RollupState, settings: Settings) -> None:
+    def when(value: datetime.datetime | None) -> str:
+        return value.isoformat(timespec="seconds") if value else "-"
+
+    lag = f"{state.lag_seconds:.0f} s" if state.lag_seconds is not None else "-"
+    rows = [
+        ("state", assess(state, interval_seconds=settings.rollup_interval_seconds)),
+        ("read path", "rollup" if settings.rollup_enabled else "raw"),
+        ("watermark", when(state.watermark_at)),
+        ("last run started", when(state.last_run_started_at)),
+        ("last run finished", when(state.last_run_finished_at)),
+        ("last run rows", "-" if state.last_run_rows is None else str(state.last_run_rows)),
+        ("last error", state.last_error or "-"),
+        ("lag", lag),
+        ("queue depth", f"{state.queue_depth} key(s) over {state.queued_days} day(s)"),
+        ("oldest queued", when(state.oldest_queued_at)),
+        ("newest usage not rolled up", when(state.newest_unrolled_usage_at)),
+    ]
+    if state.backfill_upper_bound is not None:
+        rows.append(
+            (
+                "backfill",
+                f"interrupted at {when(state.backfill_done_before)} "
+                f"of {when(state.backfill_upper_bound)}: run backfill again to finish",
+            )
+        )
+    for label, value in rows:
+        print(f"{label + ':':<28}{value}")
+
+
+async def _rollup_status_async(conninfo: str) -> RollupState:
+    async with await _connect(conninfo) as conn:
+        return await queries.get_rollup_status(conn)
+
+
+def _rollup(args: argparse.Namespace, settings: Settings) -> int:
+    conninfo = _conninfo(settings)
+    if args.action == "tick":
+        try:
+            report = asyncio.run(_rollup_tick_async(conninfo))
+        except TickError as exc:
+            raise CliError(f"rollup tick failed: {exc}") from exc
+        print(f"rolled up: {report.steps} step(s), {report.rows} row(s) touched")
+    elif args.action == "loop":
+        asyncio.run(_rollup_loop_async(conninfo, args.interval or settings.rollup_interval_seconds))
+    elif args.action == "status":
+        _print_status(asyncio.run(_rollup_status_async(conninfo)), settings)
+    elif args.action == "schedule":
+        job_id, name = asyncio.run(cron.schedule(conninfo, args.every))
+        print(f"scheduled pg_cron job {job_id} ({name}) every '{args.every}'")
+    else:
+        removed = asyncio.run(cron.unschedule(conninfo))
+        print("unscheduled the rollup job" if removed else "no rollup job was scheduled")
+    return 0
+
+
+async def _backfill_async(conninfo: str, args: argparse.Namespace) -> None:
+    async with await _connect(conninfo) as conn:
+        plan = await plan_backfill(conn, months_back=args.months_back, force_partial=args.force_partial)
+        bound = plan.upper_bound.isoformat(timespec="seconds")
+        if args.dry_run:
+            print(f"dry run: {len(plan.slices)} slice(s) up to {bound}; nothing changed")
+            for piece, rows in await dry_run(conn, plan):
+                print(
+                    f"  {piece.start.date()} .. {piece.end.isoformat(timespec='seconds')}: {rows} usage rows"
+                )
+            return
+        verb = "resuming" if plan.resumed else "backfilling"
+        with progress_bar(f"{verb} up to {bound}", len(plan.slices)) as update:
+            touched = await run_backfill(conn, plan, on_progress=update)
+    print(f"backfilled {len(plan.slices)} slice(s), {touched} rollup row(s); watermark {bound}")
+
+
+def _backfill(args: argparse.Namespace, settings: Settings) -> int:
+    if args.force_partial and args.months_back is None:
+        raise CliError("--force-partial only makes sense with --months-back")
+    asyncio.run(_backfill_async(_conninfo(settings), args))
+    return 0
+
+
 # ---- parser ------------------------------------------------------------------------------
 
 
@@ -253,6 +367,46 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="cli", help="token name (default cli)")
     create.add_argument("--expires-in-days", type=_int_at_least(1), metavar="N")
     token.set_defaults(handler=_token)
+
+    rollup = commands.add_parser(
+        "rollup",
+        help="run, inspect or schedule the daily rollup tick",
+        description="The daily rollup: tick, loop, status, schedule (pg_cron), unschedule.",
+    )
+    rollup_actions = rollup.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    rollup_actions.add_parser(
+        "tick",
+        help="step until everything committed before now is rolled up",
+        description="Exit 0 once caught up; non-zero with the database's error on failure.",
+    )
+    loop = rollup_actions.add_parser("loop", help="tick forever", description="Tick every interval.")
+    loop.add_argument("--interval", type=_int_at_least(1), metavar="S", help="seconds between ticks")
+    rollup_actions.add_parser(
+        "status",
+        help="watermark, last run, last error, lag and queue",
+        description="Print the rollup's state.",
+    )
+    schedule = rollup_actions.add_parser(
+        "schedule",
+        help="schedule the tick with pg_cron",
+        description="Schedule the tick as a pg_cron job (pg_cron runs in cron.database_name).",
+    )
+    schedule.add_argument("--every", default="* * * * *", metavar="CRON", help="cron schedule")
+    rollup_actions.add_parser(
+        "unschedule", help="remove the pg_cron job", description="Remove the pg_cron job."
+    )
+    rollup.set_defaults(handler=_rollup)
+
+    backfill = commands.add_parser(
+        "backfill",
+        help="rebuild the rollup's history in monthly slices",
+        description="Rebuild history month by month, resumably; stamps the watermark to the "
+        "instant fixed before starting.",
+    )
+    backfill.add_argument("--dry-run", action="store_true", help="show the slices, change nothing")
+    backfill.add_argument("--months-back", type=_int_at_least(1), metavar="N", help="only the last N months")
+    backfill.add_argument("--force-partial", action="store_true", help="accept leaving older usage out")
+    backfill.set_defaults(handler=_backfill)
     return parser
 
 
@@ -263,7 +417,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         code: int = args.handler(args, settings)
-    except (ConfigError, EmbeddedError, MigrationError, SeedError, TokenError) as exc:
+    except (
+        BackfillError,
+        CliError,
+        ConfigError,
+        CronError,
+        EmbeddedError,
+        MigrationError,
+        SeedError,
+        TokenError,
+    ) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     except psycopg.OperationalError as exc:

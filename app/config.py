@@ -25,6 +25,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: int = 8000
     workers: int = 1
     rollup_enabled: bool = False
+    rollup_scheduler: bool = True
+    rollup_interval_seconds: int = 300
 
     @property
     def embedded(self) -> bool:
@@ -82,4 +84,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "PORT", 8000, 1, 65535),
         workers=_int(env, "WEB_CONCURRENCY", 1, 1, 64),
         rollup_enabled=_bool(env, "USAGE_DASHBOARD_ROLLUP_ENABLED", False),
+        rollup_scheduler=_bool(env, "USAGE_DASHBOARD_ROLLUP_SCHEDULER", True),
+        rollup_interval_seconds=_int(env, "ROLLUP_INTERVAL_SECONDS", 300, 1, 86_400),
     )

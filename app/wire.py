@@ -48,8 +48,26 @@ class ErrorBody(msgspec.Struct, frozen=True):
     error: str
 
 
+class RollupHealth(msgspec.Struct, frozen=True):
+    """The rollup part of /healthz: is it serving, how far behind, did the last tick fail."""
+
+    enabled: bool
+    read_path: str
+    state: str
+    watermark_at: datetime.datetime | None
+    last_run_started_at: datetime.datetime | None
+    last_run_finished_at: datetime.datetime | None
+    last_run_rows: int | None
+    last_error: str | None
+    lag_seconds: float | None
+    queue_depth: int
+    oldest_queued_at: datetime.datetime | None
+    newest_unrolled_usage_at: datetime.datetime | None
+
+
 class Health(msgspec.Struct, frozen=True):
     """Answer of /healthz."""
 
     status: str
     database: str
+    rollup: RollupHealth | None = None

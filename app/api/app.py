@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,24 +27,37 @@ from app.api.errors import (
     internal_error_handler,
 )
 from app.api.health import healthz
+from app.api.read_path import read_path
 from app.config import Settings, load_settings
 from app.db.embedded import start_embedded
 from app.db.pool import create_pool
+from app.rollup.scheduler import run_ticks
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     """The ASGI app; granian calls it once per worker process (`--factory`)."""
     settings = settings or load_settings()
     conninfo = settings.database_url or start_embedded(settings.data_dir)
+    usage_read_path = read_path(settings.rollup_enabled)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         pool = create_pool(conninfo, settings.pool_min_size, settings.pool_max_size)
         await pool.open(wait=False)
         app.state.pool = pool
+        stop = asyncio.Event()
+        ticker = None
+        if settings.rollup_enabled and settings.rollup_scheduler:
+            ticker = asyncio.create_task(run_ticks(pool, settings.rollup_interval_seconds, stop))
         try:
             yield
         finally:
+            stop.set()
+            if ticker is not None:
+                # A step cut short rolls back whole (the lock is transaction-scoped).
+                ticker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticker
             await pool.close()
 
     exception_handlers: dict[Any, Any] = {
@@ -54,7 +69,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     }
     return Litestar(
         route_handlers=[DashboardController, healthz],
-        dependencies={"db": Provide(provide_connection)},
+        dependencies={
+            "db": Provide(provide_connection),
+            "read_path": Provide(lambda: usage_read_path, use_cache=True, sync_to_thread=False),
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+        },
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         openapi_config=OpenAPIConfig(

@@ -7,7 +7,7 @@ from litestar.di import Provide
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 
-from app.api.deps import Db, Filter
+from app.api.deps import Db, Filter, ReadPath
 from app.api.scope import provide_dashboard_filter
 from app.db import queries
 from app.wire import AgentRunTime, AgentUsage, DailyUsage, ErrorBody
@@ -40,14 +40,14 @@ class DashboardController(Controller):
     security = [{"BearerToken": []}]  # noqa: RUF012
 
     @get("/usage/daily", responses=_ERRORS, summary="Token usage per UTC day and model")
-    async def usage_daily(self, db: Db, dashboard_filter: Filter) -> list[DailyUsage]:
+    async def usage_daily(self, db: Db, dashboard_filter: Filter, read_path: ReadPath) -> list[DailyUsage]:
         """One row per (date, model), newest date first, then model."""
-        return await queries.list_dashboard_usage_daily(db, dashboard_filter)
+        return await read_path.daily(db, dashboard_filter)
 
     @get("/usage/by-agent", responses=_ERRORS, summary="Token usage per agent and model")
-    async def usage_by_agent(self, db: Db, dashboard_filter: Filter) -> list[AgentUsage]:
+    async def usage_by_agent(self, db: Db, dashboard_filter: Filter, read_path: ReadPath) -> list[AgentUsage]:
         """One row per (agent, model), by agent id then model."""
-        return await queries.list_dashboard_usage_by_agent(db, dashboard_filter)
+        return await read_path.by_agent(db, dashboard_filter)
 
     @get("/agent-runtime", responses=_ERRORS, summary="Run time of terminal runs per agent")
     async def agent_runtime(self, db: Db, dashboard_filter: Filter) -> list[AgentRunTime]:

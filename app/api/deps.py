@@ -7,6 +7,8 @@ from collections.abc import AsyncGenerator
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
+from app.api.read_path import UsageReadPath
+from app.config import Settings
 from app.db.queries import Connection, DashboardFilter
 
 Db = NamedDependency[Connection]
@@ -14,6 +16,12 @@ Db = NamedDependency[Connection]
 
 Filter = NamedDependency[DashboardFilter]
 """The authenticated request's DashboardFilter, injected by the name `dashboard_filter`."""
+
+ReadPath = NamedDependency[UsageReadPath]
+"""The configured usage read path, injected by the name `read_path`."""
+
+AppSettings = NamedDependency[Settings]
+"""The app's settings, injected by the name `settings`."""
 
 
 async def provide_connection(state: State) -> AsyncGenerator[Connection, None]:

@@ -1,4 +1,4 @@
-"""GET /healthz: 200 when the database answers, 503 otherwise."""
+"""GET /healthz: 200 with the rollup's state when the database answers, 503 otherwise."""
 
 from __future__ import annotations
 
@@ -10,25 +10,45 @@ from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from app.api.deps import AppSettings
 from app.db import queries
-from app.wire import Health
+from app.rollup.health import assess
+from app.wire import Health, RollupHealth
 
 # A health probe must answer quickly even when the pool is exhausted or the database is gone.
 _PROBE_TIMEOUT_SECONDS = 3.0
 
 
-@get("/healthz", summary="Liveness and database reachability", tags=["operations"])
-async def healthz(state: State) -> Response[Health]:
-    """Reports whether the database answers."""
+@get("/healthz", summary="Database reachability and the rollup's state", tags=["operations"])
+async def healthz(state: State, settings: AppSettings) -> Response[Health]:
+    """Reports whether the database answers and how far the rollup is."""
     pool: AsyncConnectionPool[AsyncConnection[Any]] = state.pool
     try:
         async with pool.connection(timeout=_PROBE_TIMEOUT_SECONDS) as conn:
-            ok = await queries.ping(conn)
+            rollup = await queries.get_rollup_status(conn)
     except Exception:
-        ok = False
-    if ok:
-        return Response(Health(status="ok", database="ok"), status_code=HTTP_200_OK)
+        return Response(
+            Health(status="unavailable", database="unreachable"),
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        )
     return Response(
-        Health(status="unavailable", database="unreachable"),
-        status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        Health(
+            status="ok",
+            database="ok",
+            rollup=RollupHealth(
+                enabled=settings.rollup_enabled,
+                read_path="rollup" if settings.rollup_enabled else "raw",
+                state=assess(rollup, interval_seconds=settings.rollup_interval_seconds),
+                watermark_at=rollup.watermark_at,
+                last_run_started_at=rollup.last_run_started_at,
+                last_run_finished_at=rollup.last_run_finished_at,
+                last_run_rows=rollup.last_run_rows,
+                last_error=rollup.last_error,
+                lag_seconds=rollup.lag_seconds,
+                queue_depth=rollup.queue_depth,
+                oldest_queued_at=rollup.oldest_queued_at,
+                newest_unrolled_usage_at=rollup.newest_unrolled_usage_at,
+            ),
+        ),
+        status_code=HTTP_200_OK,
     )

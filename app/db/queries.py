@@ -204,3 +204,164 @@ async def seed_tasks_and_usage(
         random_seed=random_seed,
     )
     return value
+
+
+# ---- rollup -------------------------------------------------------------------------------
+
+
+class RollupState(msgspec.Struct, frozen=True):
+    """The rollup's state row with its lag, queue and newest usage not yet rolled up."""
+
+    watermark_at: datetime.datetime | None
+    last_run_started_at: datetime.datetime | None
+    last_run_finished_at: datetime.datetime | None
+    last_run_rows: int | None
+    last_error: str | None
+    lag_seconds: float | None
+    queue_depth: int
+    queued_days: int
+    oldest_queued_at: datetime.datetime | None
+    newest_unrolled_usage_at: datetime.datetime | None
+    backfill_upper_bound: datetime.datetime | None
+    backfill_done_before: datetime.datetime | None
+
+
+class BackfillBounds(msgspec.Struct, frozen=True):
+    """Where a new backfill ends (now, fixed before walking) and the oldest usage row."""
+
+    upper_bound: datetime.datetime
+    oldest_usage_at: datetime.datetime | None
+
+
+def _rollup_params(f: DashboardFilter) -> dict[str, Any]:
+    return {
+        "workspace_id": f.workspace_id,
+        "since_date": f.window.since.date(),
+        "until_date": f.window.until.date(),
+        "project_id": f.project_id,
+    }
+
+
+async def list_dashboard_usage_daily_rollup(conn: Connection, f: DashboardFilter) -> list[DailyUsage]:
+    """ListDashboardUsageDailyRollup: the daily series from the rollup table."""
+    rows = await _rows(QUERIES.list_dashboard_usage_daily_rollup, conn, **_rollup_params(f))
+    return msgspec.convert(rows, list[DailyUsage])
+
+
+async def list_dashboard_usage_by_agent_rollup(conn: Connection, f: DashboardFilter) -> list[AgentUsage]:
+    """ListDashboardUsageByAgentRollup: per (agent, model) usage from the rollup table."""
+    rows = await _rows(QUERIES.list_dashboard_usage_by_agent_rollup, conn, **_rollup_params(f))
+    return msgspec.convert(rows, list[AgentUsage])
+
+
+async def rollup_tick(conn: Connection) -> int | None:
+    """One tick step: rows touched, None when the lock is busy, -1 when the step failed."""
+    value: int | None = await QUERIES.rollup_tick(conn)
+    return value
+
+
+async def rollup_wait(conn: Connection) -> None:
+    """Waits until no tick or backfill holds the rollup lock."""
+    await QUERIES.rollup_wait(conn)
+
+
+async def rollup_queue_high_water(conn: Connection) -> int:
+    """Id of the newest queued key visible now (0 when the queue is empty)."""
+    value: int = await QUERIES.rollup_queue_high_water(conn)
+    return value
+
+
+async def rollup_queue_has_keys_up_to(conn: Connection, high_water: int) -> bool:
+    """Whether keys enqueued up to high_water are still waiting."""
+    value: bool = await QUERIES.rollup_queue_has_keys_up_to(conn, high_water=high_water)
+    return value
+
+
+async def record_rollup_failure(conn: Connection, message: str) -> None:
+    """Stores a tick failure seen from outside the failed transaction."""
+    await QUERIES.record_rollup_failure(conn, message=message)
+
+
+async def get_rollup_status(conn: Connection) -> RollupState:
+    """The rollup's state, lag and queue."""
+    row = await QUERIES.get_rollup_status(conn)
+    return msgspec.convert(row, RollupState)
+
+
+async def rollup_window(conn: Connection, p_from: datetime.datetime, p_to: datetime.datetime) -> int:
+    """Rebuilds the UTC days overlapping [p_from, p_to); returns rows touched."""
+    value: int = await QUERIES.rollup_window(conn, p_from=p_from, p_to=p_to)
+    return value
+
+
+async def lock_rollup_for_backfill(conn: Connection) -> None:
+    """Takes the rollup lock for this session, waiting for a running tick."""
+    await QUERIES.lock_rollup_for_backfill(conn)
+
+
+async def unlock_rollup_for_backfill(conn: Connection) -> None:
+    """Releases the session's rollup lock."""
+    await QUERIES.unlock_rollup_for_backfill(conn)
+
+
+async def get_backfill_bounds(conn: Connection) -> BackfillBounds:
+    """The upper bound a new backfill fixes (now) and the oldest usage instant."""
+    row = await QUERIES.get_backfill_bounds(conn)
+    return msgspec.convert(row, BackfillBounds)
+
+
+async def count_usage_between(conn: Connection, p_from: datetime.datetime, p_to: datetime.datetime) -> int:
+    """Usage rows created in [p_from, p_to)."""
+    value: int = await QUERIES.count_usage_between(conn, p_from=p_from, p_to=p_to)
+    return value
+
+
+async def start_backfill(
+    conn: Connection, upper_bound: datetime.datetime, done_before: datetime.datetime
+) -> None:
+    """Records a backfill in progress."""
+    await QUERIES.start_backfill(conn, upper_bound=upper_bound, done_before=done_before)
+
+
+async def advance_backfill(conn: Connection, done_before: datetime.datetime) -> None:
+    """Records the backfill's progress."""
+    await QUERIES.advance_backfill(conn, done_before=done_before)
+
+
+async def finish_backfill(conn: Connection) -> None:
+    """Stamps the watermark to the backfill's upper bound and clears its progress."""
+    await QUERIES.finish_backfill(conn)
+
+
+# ---- pg_cron ------------------------------------------------------------------------------
+
+
+async def get_cron_database_name(conn: Connection) -> str | None:
+    """cron.database_name, or None when pg_cron is not loaded."""
+    value: str | None = await QUERIES.get_cron_database_name(conn)
+    return value
+
+
+async def get_current_database_name(conn: Connection) -> str:
+    """The connection's database."""
+    value: str = await QUERIES.get_current_database_name(conn)
+    return value
+
+
+async def create_pg_cron_extension(conn: Connection) -> None:
+    """CREATE EXTENSION IF NOT EXISTS pg_cron."""
+    await QUERIES.create_pg_cron_extension(conn)
+
+
+async def schedule_rollup_job(conn: Connection, job_name: str, schedule: str, database: str) -> int:
+    """Schedules the tick job; returns its id."""
+    value: int = await QUERIES.schedule_rollup_job(
+        conn, job_name=job_name, schedule=schedule, database=database
+    )
+    return value
+
+
+async def unschedule_rollup_job(conn: Connection, job_name: str) -> int:
+    """Unschedules the tick job; returns how many were removed."""
+    value: int = await QUERIES.unschedule_rollup_job(conn, job_name=job_name)
+    return value

@@ -1,0 +1,34 @@
+"""The in-process tick: `serve` steps the rollup every interval while it is enabled."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from app.rollup.tick import tick_until_caught_up
+
+logger = logging.getLogger("usage_dashboard.rollup")
+
+
+async def run_ticks(
+    pool: AsyncConnectionPool[AsyncConnection[Any]], interval_seconds: float, stop: asyncio.Event
+) -> None:
+    """Ticks now and then every interval until stop is set; a failing tick is logged, never raised.
+
+    Every worker of every replica may run this: the tick's lock keeps one runner at a time.
+    """
+    while not stop.is_set():
+        try:
+            async with pool.connection() as conn:
+                report = await tick_until_caught_up(conn)
+            logger.debug("rollup tick: %d step(s), %d row(s)", report.steps, report.rows)
+        except Exception:
+            logger.exception("rollup tick failed; retrying in %s s", interval_seconds)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
+        except TimeoutError:
+            continue

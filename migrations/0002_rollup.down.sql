@@ -1,0 +1,25 @@
+-- Drops the rollup objects in reverse order of creation.
+DROP FUNCTION IF EXISTS task_usage_dashboard_rollup_lag_seconds();
+DROP PROCEDURE IF EXISTS rollup_task_usage_dashboard_daily_job();
+DROP FUNCTION IF EXISTS rollup_task_usage_dashboard_daily();
+DROP FUNCTION IF EXISTS task_usage_dashboard_rollup_step_days();
+DROP FUNCTION IF EXISTS task_usage_dashboard_rollup_wait();
+DROP FUNCTION IF EXISTS task_usage_dashboard_rollup_lock_key();
+DROP FUNCTION IF EXISTS rollup_task_usage_dashboard_daily_window(timestamptz, timestamptz);
+DROP FUNCTION IF EXISTS task_usage_dashboard_rebuild_days(date []);
+DROP TRIGGER IF EXISTS task_usage_dashboard_agent_moved ON agent;
+DROP FUNCTION IF EXISTS task_usage_dashboard_enqueue_agent_usage();
+DROP TRIGGER IF EXISTS task_usage_dashboard_issue_moved ON issue;
+DROP FUNCTION IF EXISTS task_usage_dashboard_enqueue_issue_usage();
+DROP TRIGGER IF EXISTS task_usage_dashboard_task_moved ON agent_task_queue;
+DROP FUNCTION IF EXISTS task_usage_dashboard_enqueue_task_usage();
+DROP TRIGGER IF EXISTS task_usage_dashboard_usage_delete ON task_usage;
+DROP TRIGGER IF EXISTS task_usage_dashboard_usage_update ON task_usage;
+DROP TRIGGER IF EXISTS task_usage_dashboard_usage_insert ON task_usage;
+DROP FUNCTION IF EXISTS task_usage_dashboard_enqueue_changed_usage();
+DROP FUNCTION IF EXISTS task_usage_dashboard_enqueue_old_usage();
+DROP FUNCTION IF EXISTS task_usage_dashboard_enqueue_new_usage();
+DROP FUNCTION IF EXISTS task_usage_dashboard_utc_day(timestamptz);
+DROP TABLE IF EXISTS task_usage_dashboard_dirty;
+DROP TABLE IF EXISTS task_usage_dashboard_rollup_state;
+DROP TABLE IF EXISTS task_usage_dashboard_daily;

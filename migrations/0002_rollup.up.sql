@@ -1,0 +1,410 @@
+-- Daily usage rollup (shared/spec/rollup.md): one row per (UTC day, workspace, agent, project,
+-- model), kept exact by an invalidation queue of UTC days that triggers fill in the writer's own
+-- transaction, and a tick that rebuilds queued days from raw rows.
+--
+-- Why the queue holds days, not finer keys: rebuilding any bucket means reading that UTC day's
+-- task_usage rows through task_usage_created_at_idx anyway, so a day is the natural unit of work;
+-- and a usage row's day is known from the row alone, so even rows removed by a cascade (agent or
+-- workspace deleted, their tasks and issues with them) enqueue their day with no lookup of parents
+-- that are already gone. Deletes of tasks, issues, agents and workspaces therefore reach the
+-- queue through the task_usage delete trigger that their cascades fire.
+
+CREATE TABLE task_usage_dashboard_daily (
+    bucket_date date NOT NULL,
+    workspace_id uuid NOT NULL,
+    agent_id uuid NOT NULL,
+    project_id uuid,
+    model text NOT NULL,
+    input_tokens bigint NOT NULL DEFAULT 0,
+    output_tokens bigint NOT NULL DEFAULT 0,
+    cache_read_tokens bigint NOT NULL DEFAULT 0,
+    cache_write_tokens bigint NOT NULL DEFAULT 0,
+    task_count bigint NOT NULL DEFAULT 0,
+    event_count bigint NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT task_usage_dashboard_daily_key
+        UNIQUE NULLS NOT DISTINCT (bucket_date, workspace_id, agent_id, project_id, model)
+);
+
+-- Reads: a workspace's days; a workspace's project's days; a workspace's agent's days.
+CREATE INDEX task_usage_dashboard_daily_workspace_date_idx
+    ON task_usage_dashboard_daily (workspace_id, bucket_date);
+CREATE INDEX task_usage_dashboard_daily_workspace_project_date_idx
+    ON task_usage_dashboard_daily (workspace_id, project_id, bucket_date);
+CREATE INDEX task_usage_dashboard_daily_workspace_agent_date_idx
+    ON task_usage_dashboard_daily (workspace_id, agent_id, bucket_date);
+
+CREATE TABLE task_usage_dashboard_rollup_state (
+    id int PRIMARY KEY CHECK (id = 1),
+    -- Everything committed before this instant is rolled up; null until a backfill has run.
+    watermark_at timestamptz,
+    last_run_started_at timestamptz,
+    last_run_finished_at timestamptz,
+    last_run_rows bigint,
+    last_error text,
+    -- A backfill in progress: the upper bound it fixed and how far it has got.
+    backfill_upper_bound timestamptz,
+    backfill_done_before timestamptz
+);
+
+INSERT INTO task_usage_dashboard_rollup_state (id) VALUES (1);
+
+-- Append-only: writers never update or deduplicate, so they never wait on each other or on a
+-- tick, and a key can only disappear by being drained by the statement that rebuilds it.
+CREATE TABLE task_usage_dashboard_dirty (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    bucket_date date NOT NULL,
+    enqueued_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE INDEX task_usage_dashboard_dirty_bucket_date_idx
+    ON task_usage_dashboard_dirty (bucket_date);
+
+-- The UTC calendar day of an instant, whatever the session TimeZone.
+CREATE FUNCTION task_usage_dashboard_utc_day(ts timestamptz) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (ts AT TIME ZONE 'UTC')::date;
+
+-- Usage written or removed: enqueue the days of the rows (statement level: one insert per
+-- statement, from the transition tables).
+CREATE FUNCTION task_usage_dashboard_enqueue_new_usage() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO task_usage_dashboard_dirty (bucket_date)
+    SELECT DISTINCT task_usage_dashboard_utc_day(created_at)
+    FROM new_usage;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION task_usage_dashboard_enqueue_old_usage() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO task_usage_dashboard_dirty (bucket_date)
+    SELECT DISTINCT task_usage_dashboard_utc_day(created_at)
+    FROM old_usage;
+    RETURN NULL;
+END;
+$$;
+
+CREATE FUNCTION task_usage_dashboard_enqueue_changed_usage() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO task_usage_dashboard_dirty (bucket_date)
+    SELECT task_usage_dashboard_utc_day(created_at) FROM old_usage
+    UNION
+    SELECT task_usage_dashboard_utc_day(created_at) FROM new_usage;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER task_usage_dashboard_usage_insert
+    AFTER INSERT ON task_usage
+    REFERENCING NEW TABLE AS new_usage
+    FOR EACH STATEMENT EXECUTE FUNCTION task_usage_dashboard_enqueue_new_usage();
+
+CREATE TRIGGER task_usage_dashboard_usage_update
+    AFTER UPDATE ON task_usage
+    REFERENCING OLD TABLE AS old_usage NEW TABLE AS new_usage
+    FOR EACH STATEMENT EXECUTE FUNCTION task_usage_dashboard_enqueue_changed_usage();
+
+CREATE TRIGGER task_usage_dashboard_usage_delete
+    AFTER DELETE ON task_usage
+    REFERENCING OLD TABLE AS old_usage
+    FOR EACH STATEMENT EXECUTE FUNCTION task_usage_dashboard_enqueue_old_usage();
+
+-- A task linked to another issue (or moved to another agent) moves all of its usage between
+-- buckets: enqueue the days of its usage rows (task_usage_task_id_idx).
+CREATE FUNCTION task_usage_dashboard_enqueue_task_usage() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO task_usage_dashboard_dirty (bucket_date)
+    SELECT DISTINCT task_usage_dashboard_utc_day(u.created_at)
+    FROM task_usage AS u
+    WHERE u.task_id = NEW.id;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER task_usage_dashboard_task_moved
+    AFTER UPDATE OF issue_id, agent_id ON agent_task_queue
+    FOR EACH ROW
+    WHEN (OLD.issue_id IS DISTINCT FROM NEW.issue_id OR OLD.agent_id IS DISTINCT FROM NEW.agent_id)
+    EXECUTE FUNCTION task_usage_dashboard_enqueue_task_usage();
+
+-- An issue moved to another project (including the SET NULL of a project delete) moves the
+-- usage of all its tasks (agent_task_queue_issue_id_idx, then task_usage_task_id_idx).
+CREATE FUNCTION task_usage_dashboard_enqueue_issue_usage() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO task_usage_dashboard_dirty (bucket_date)
+    SELECT DISTINCT task_usage_dashboard_utc_day(u.created_at)
+    FROM agent_task_queue AS t
+    JOIN task_usage AS u
+        ON u.task_id = t.id
+    WHERE t.issue_id = NEW.id;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER task_usage_dashboard_issue_moved
+    AFTER UPDATE OF project_id ON issue
+    FOR EACH ROW
+    WHEN (OLD.project_id IS DISTINCT FROM NEW.project_id)
+    EXECUTE FUNCTION task_usage_dashboard_enqueue_issue_usage();
+
+-- An agent moved to another workspace moves all of its usage.
+CREATE FUNCTION task_usage_dashboard_enqueue_agent_usage() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO task_usage_dashboard_dirty (bucket_date)
+    SELECT DISTINCT task_usage_dashboard_utc_day(u.created_at)
+    FROM agent_task_queue AS t
+    JOIN task_usage AS u
+        ON u.task_id = t.id
+    WHERE t.agent_id = NEW.id;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER task_usage_dashboard_agent_moved
+    AFTER UPDATE OF workspace_id ON agent
+    FOR EACH ROW
+    WHEN (OLD.workspace_id IS DISTINCT FROM NEW.workspace_id)
+    EXECUTE FUNCTION task_usage_dashboard_enqueue_agent_usage();
+
+-- Rebuilds every bucket of the given UTC days from raw rows: buckets present in raw data are
+-- upserted (rows whose sums did not change are left alone), buckets that recompute to nothing
+-- are deleted. Each day is read through task_usage_created_at_idx between its UTC bounds, so the
+-- cost is that of the days touched, never of the history. Returns rows inserted, updated or
+-- deleted.
+CREATE FUNCTION task_usage_dashboard_rebuild_days(p_days date[]) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_touched bigint;
+BEGIN
+    WITH days AS (
+        SELECT DISTINCT day
+        FROM unnest(p_days) AS d (day)
+    ),
+    fresh AS (
+        SELECT
+            days.day AS bucket_date,
+            a.workspace_id,
+            t.agent_id,
+            i.project_id,
+            u.model,
+            sum(u.input_tokens)::bigint AS input_tokens,
+            sum(u.output_tokens)::bigint AS output_tokens,
+            sum(u.cache_read_tokens)::bigint AS cache_read_tokens,
+            sum(u.cache_write_tokens)::bigint AS cache_write_tokens,
+            count(DISTINCT u.task_id) AS task_count,
+            count(*) AS event_count
+        FROM days
+        JOIN task_usage AS u
+            ON u.created_at >= days.day::timestamp AT TIME ZONE 'UTC'
+            AND u.created_at < (days.day + 1)::timestamp AT TIME ZONE 'UTC'
+        JOIN agent_task_queue AS t
+            ON t.id = u.task_id
+        JOIN agent AS a
+            ON a.id = t.agent_id
+        LEFT JOIN issue AS i
+            ON i.id = t.issue_id
+        GROUP BY days.day, a.workspace_id, t.agent_id, i.project_id, u.model
+    ),
+    upserted AS (
+        INSERT INTO task_usage_dashboard_daily AS d (
+            bucket_date, workspace_id, agent_id, project_id, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+            task_count, event_count, updated_at
+        )
+        SELECT
+            bucket_date, workspace_id, agent_id, project_id, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+            task_count, event_count, now()
+        FROM fresh
+        ON CONFLICT ON CONSTRAINT task_usage_dashboard_daily_key DO UPDATE
+        SET input_tokens = EXCLUDED.input_tokens,
+            output_tokens = EXCLUDED.output_tokens,
+            cache_read_tokens = EXCLUDED.cache_read_tokens,
+            cache_write_tokens = EXCLUDED.cache_write_tokens,
+            task_count = EXCLUDED.task_count,
+            event_count = EXCLUDED.event_count,
+            updated_at = EXCLUDED.updated_at
+        WHERE (d.input_tokens, d.output_tokens, d.cache_read_tokens, d.cache_write_tokens,
+               d.task_count, d.event_count)
+            IS DISTINCT FROM
+              (EXCLUDED.input_tokens, EXCLUDED.output_tokens, EXCLUDED.cache_read_tokens,
+               EXCLUDED.cache_write_tokens, EXCLUDED.task_count, EXCLUDED.event_count)
+        RETURNING 1
+    ),
+    removed AS (
+        DELETE FROM task_usage_dashboard_daily AS d
+        USING days
+        WHERE d.bucket_date = days.day
+            AND NOT EXISTS (
+                SELECT 1
+                FROM fresh AS f
+                WHERE f.bucket_date = d.bucket_date
+                    AND f.workspace_id = d.workspace_id
+                    AND f.agent_id = d.agent_id
+                    AND f.project_id IS NOT DISTINCT FROM d.project_id
+                    AND f.model = d.model
+            )
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed)
+    INTO v_touched;
+    RETURN v_touched;
+END;
+$$;
+
+-- The recompute primitive: rebuilds every day overlapping [p_from, p_to) from raw rows and
+-- drains the queued keys of those days, in one statement, so a key enqueued by a transaction
+-- this statement cannot see stays queued for the next tick. Idempotent. Returns rows touched.
+CREATE FUNCTION rollup_task_usage_dashboard_daily_window(p_from timestamptz, p_to timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_days date[];
+BEGIN
+    IF p_to <= p_from THEN
+        RETURN 0;
+    END IF;
+    WITH wanted AS (
+        SELECT day::date AS day
+        FROM generate_series(
+            task_usage_dashboard_utc_day(p_from)::timestamp,
+            task_usage_dashboard_utc_day(p_to - INTERVAL '1 microsecond')::timestamp,
+            INTERVAL '1 day'
+        ) AS g (day)
+    ),
+    drained AS (
+        DELETE FROM task_usage_dashboard_dirty AS q
+        USING wanted
+        WHERE q.bucket_date = wanted.day
+        RETURNING q.id
+    )
+    -- drained runs to completion although nothing reads it (a data-modifying CTE always does).
+    SELECT array_agg(day)
+    INTO v_days
+    FROM wanted;
+    RETURN task_usage_dashboard_rebuild_days(coalesce(v_days, '{}'));
+END;
+$$;
+
+-- The lock every rollup writer holds: ticks (transaction-scoped, so a cancelled or killed tick
+-- can never leave it held) and backfills.
+CREATE FUNCTION task_usage_dashboard_rollup_lock_key() RETURNS bigint
+LANGUAGE sql IMMUTABLE
+RETURN 7414201702;
+
+-- Blocks until no tick or backfill holds the rollup lock (the CLI waits with it instead of
+-- polling); the lock is released again when the calling transaction ends.
+CREATE FUNCTION task_usage_dashboard_rollup_wait() RETURNS void
+LANGUAGE sql
+BEGIN ATOMIC
+    SELECT pg_advisory_xact_lock(task_usage_dashboard_rollup_lock_key());
+END;
+
+-- Most days one tick step rebuilds: a month, so one step's statement stays bounded however
+-- long the backlog.
+CREATE FUNCTION task_usage_dashboard_rollup_step_days() RETURNS int
+LANGUAGE sql IMMUTABLE
+RETURN 31;
+
+-- The tick: one bounded step. Returns rows touched; NULL when another tick or a backfill holds
+-- the lock (it returns at once); -1 when the step failed, after recording last_error and
+-- last_run_finished_at (the handler does not re-raise, so the record survives; the watermark
+-- and the queue are rolled back with the failed step). The watermark moves to the instant
+-- before the drain once the queue holds nothing that drain could see.
+CREATE FUNCTION rollup_task_usage_dashboard_daily() RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_cut timestamptz;
+    v_days date[];
+    v_more boolean;
+    v_rows bigint;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(task_usage_dashboard_rollup_lock_key()) THEN
+        RETURN NULL;
+    END IF;
+    UPDATE task_usage_dashboard_rollup_state
+    SET last_run_started_at = clock_timestamp()
+    WHERE id = 1;
+    BEGIN
+        -- Everything committed before v_cut is visible to the next statement's snapshot.
+        v_cut := clock_timestamp();
+        -- Oldest keys first, so a caller waiting for the keys it saw is never starved by
+        -- newer writes to other days.
+        WITH queued AS (
+            SELECT
+                bucket_date,
+                min(id) AS first_id
+            FROM task_usage_dashboard_dirty
+            GROUP BY bucket_date
+        ),
+        picked AS (
+            SELECT bucket_date
+            FROM queued
+            ORDER BY first_id
+            LIMIT task_usage_dashboard_rollup_step_days()
+        ),
+        drained AS (
+            DELETE FROM task_usage_dashboard_dirty AS q
+            USING picked
+            WHERE q.bucket_date = picked.bucket_date
+            RETURNING q.bucket_date
+        )
+        SELECT
+            array_agg(DISTINCT drained.bucket_date),
+            (SELECT count(*) FROM queued) > task_usage_dashboard_rollup_step_days()
+        INTO v_days, v_more
+        FROM drained;
+        v_rows := task_usage_dashboard_rebuild_days(coalesce(v_days, '{}'));
+        UPDATE task_usage_dashboard_rollup_state
+        SET watermark_at = CASE
+                WHEN watermark_at IS NOT NULL AND NOT v_more THEN greatest(watermark_at, v_cut)
+                ELSE watermark_at
+            END,
+            last_run_finished_at = clock_timestamp(),
+            last_run_rows = v_rows,
+            last_error = NULL
+        WHERE id = 1;
+    EXCEPTION WHEN OTHERS THEN
+        UPDATE task_usage_dashboard_rollup_state
+        SET last_run_finished_at = clock_timestamp(),
+            last_error = SQLSTATE || ': ' || SQLERRM
+        WHERE id = 1;
+        RAISE WARNING 'rollup tick failed: % (%)', SQLERRM, SQLSTATE;
+        RETURN -1;
+    END;
+    RETURN v_rows;
+END;
+$$;
+
+-- For pg_cron: runs one step and, when it failed, commits the recorded error and raises so
+-- cron.job_run_details shows the run as failed.
+CREATE PROCEDURE rollup_task_usage_dashboard_daily_job()
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_rows bigint;
+    v_error text;
+BEGIN
+    v_rows := rollup_task_usage_dashboard_daily();
+    IF v_rows = -1 THEN
+        SELECT last_error INTO v_error FROM task_usage_dashboard_rollup_state WHERE id = 1;
+        COMMIT;
+        RAISE EXCEPTION 'rollup tick failed: %', v_error;
+    END IF;
+END;
+$$;
+
+-- Seconds since the last finished tick; null if none ever finished.
+CREATE FUNCTION task_usage_dashboard_rollup_lag_seconds() RETURNS double precision
+LANGUAGE sql STABLE
+RETURN (
+    SELECT extract(EPOCH FROM now() - last_run_finished_at)::double precision
+    FROM task_usage_dashboard_rollup_state
+    WHERE id = 1
+);

@@ -1,0 +1,114 @@
+-- name: rollup_tick()$
+-- One bounded tick step (rollup_task_usage_dashboard_daily): rows touched, NULL when another
+-- tick or a backfill holds the lock, -1 when the step failed and recorded last_error.
+SELECT rollup_task_usage_dashboard_daily();
+
+-- name: rollup_wait()$
+-- Blocks until the rollup lock is free; the caller runs it in autocommit so it is released at once.
+SELECT task_usage_dashboard_rollup_wait()::text;
+
+-- name: rollup_queue_high_water()$
+-- The newest queued key visible now: a tick run is done when no key up to it remains.
+SELECT coalesce(max(id), 0)
+FROM task_usage_dashboard_dirty;
+
+-- name: rollup_queue_has_keys_up_to(high_water)$
+-- Whether any key enqueued up to the high-water mark is still waiting (primary key range).
+SELECT EXISTS (
+    SELECT 1
+    FROM task_usage_dashboard_dirty
+    WHERE id <= :high_water
+);
+
+-- name: record_rollup_failure(message)!
+-- Records a tick failure from outside the failed transaction (a cancelled statement cannot run
+-- its own handler), so last_error survives the rollback.
+UPDATE task_usage_dashboard_rollup_state
+SET last_error = :message,
+    last_run_finished_at = now()
+WHERE id = 1;
+
+-- name: get_rollup_status()^
+-- Everything an operator needs to judge the rollup: the state row, lag, queue depth and age,
+-- and the newest usage change not yet covered by the watermark (task_usage_updated_at_idx and
+-- task_usage_created_at_idx answer the max() reads from the index end).
+SELECT
+    s.watermark_at,
+    s.last_run_started_at,
+    s.last_run_finished_at,
+    s.last_run_rows,
+    s.last_error,
+    task_usage_dashboard_rollup_lag_seconds() AS lag_seconds,
+    q.depth AS queue_depth,
+    q.days AS queued_days,
+    q.oldest AS oldest_queued_at,
+    CASE
+        WHEN s.watermark_at IS NULL THEN n.newest
+        WHEN n.newest > s.watermark_at THEN n.newest
+    END AS newest_unrolled_usage_at,
+    s.backfill_upper_bound,
+    s.backfill_done_before
+FROM task_usage_dashboard_rollup_state AS s
+CROSS JOIN (
+    SELECT
+        count(*) AS depth,
+        count(DISTINCT bucket_date) AS days,
+        min(enqueued_at) AS oldest
+    FROM task_usage_dashboard_dirty
+) AS q
+CROSS JOIN (
+    SELECT greatest(
+        (SELECT max(updated_at) FROM task_usage),
+        (SELECT max(created_at) FROM task_usage)
+    ) AS newest
+) AS n
+WHERE s.id = 1;
+
+-- name: rollup_window(p_from, p_to)$
+-- Rebuilds every UTC day overlapping [p_from, p_to) from raw rows (backfill slices).
+SELECT rollup_task_usage_dashboard_daily_window(:p_from, :p_to);
+
+-- name: lock_rollup_for_backfill()$
+-- Takes the tick's lock for the whole backfill at session level, waiting for a running tick;
+-- ticks meanwhile return at once. Released by unlock_rollup_for_backfill or disconnection.
+SELECT pg_advisory_lock(task_usage_dashboard_rollup_lock_key())::text;
+
+-- name: unlock_rollup_for_backfill()$
+-- Releases the session-level backfill lock.
+SELECT pg_advisory_unlock(task_usage_dashboard_rollup_lock_key());
+
+-- name: get_backfill_bounds()^
+-- The instant a new backfill walks up to (fixed before walking) and the oldest usage there is
+-- (task_usage_created_at_idx answers min() from the index end).
+SELECT
+    now() AS upper_bound,
+    (SELECT min(created_at) FROM task_usage) AS oldest_usage_at;
+
+-- name: count_usage_between(p_from, p_to)$
+-- Usage rows in [p_from, p_to): the dry run's size of a slice (task_usage_created_at_idx).
+SELECT count(*)
+FROM task_usage
+WHERE created_at >= :p_from
+    AND created_at < :p_to;
+
+-- name: start_backfill(upper_bound, done_before)!
+-- Records a backfill in progress so an interrupted one resumes with the same upper bound.
+UPDATE task_usage_dashboard_rollup_state
+SET backfill_upper_bound = :upper_bound,
+    backfill_done_before = :done_before
+WHERE id = 1;
+
+-- name: advance_backfill(done_before)!
+-- Records that every day before done_before is rebuilt; committed with the slice it follows.
+UPDATE task_usage_dashboard_rollup_state
+SET backfill_done_before = :done_before
+WHERE id = 1;
+
+-- name: finish_backfill()!
+-- Stamps the watermark to the upper bound fixed before walking (never a later now()) and clears
+-- the backfill's progress.
+UPDATE task_usage_dashboard_rollup_state
+SET watermark_at = greatest(watermark_at, backfill_upper_bound),
+    backfill_upper_bound = NULL,
+    backfill_done_before = NULL
+WHERE id = 1;
