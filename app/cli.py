@@ -71,18 +71,32 @@ def _connect_error(exc: psycopg.OperationalError) -> str:
     return "cannot connect to the database: " + " ".join(str(exc).split())
 
 
+async def _connect(conninfo: str) -> AsyncConnection[Any]:
+    """An autocommit connection: commands open their own transactions where they need one."""
+    return await AsyncConnection.connect(conninfo, autocommit=True)
+
+
 # ---- serve -------------------------------------------------------------------------------
 
 
 async def _prepare_embedded_demo(conninfo: str, settings: Settings) -> CreatedToken | None:
-    """Seeds the demo workspace and a token when the embedded database has no workspace."""
-    async with await AsyncConnection.connect(conninfo) as conn:
-        if await queries.count_workspaces(conn) > 0:
-            return None
-        plan = SeedPlan(slug=DEMO_SLUG)
-        with progress_bar("seeding demo workspace", plan.days) as update:
-            await seed_workspace(conn, plan, on_progress=update)
-        return await create_token(conn, email=DEMO_EMAIL, workspace_slug=DEMO_SLUG, role="owner", name="demo")
+    """Seeds the demo workspace and a token when the embedded database has no workspace, and
+    backfills the rollup once when it is enabled, so it never serves partial numbers."""
+    async with await _connect(conninfo) as conn:
+        token = None
+        if await queries.count_workspaces(conn) == 0:
+            plan = SeedPlan(slug=DEMO_SLUG)
+            with progress_bar("seeding demo workspace", plan.days) as update:
+                await seed_workspace(conn, plan, on_progress=update)
+            token = await create_token(
+                conn, email=DEMO_EMAIL, workspace_slug=DEMO_SLUG, role="owner", name="demo"
+            )
+        state = await queries.get_rollup_status(conn)
+        if settings.rollup_enabled and (state.watermark_at is None or state.backfill_upper_bound):
+            backfill = await plan_backfill(conn)
+            with progress_bar("backfilling the rollup", len(backfill.slices)) as update:
+                await run_backfill(conn, backfill, on_progress=update)
+        return token
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -149,7 +163,7 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _seed_async(conninfo: str, plan: SeedPlan) -> None:
-    async with await AsyncConnection.connect(conninfo) as conn:
+    async with await _connect(conninfo) as conn:
         with progress_bar(f"seeding {plan.slug}", plan.days) as update:
             result = await seed_workspace(conn, plan, on_progress=update)
     print(
@@ -177,7 +191,7 @@ def _seed(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _token_async(conninfo: str, args: argparse.Namespace) -> CreatedToken:
-    async with await AsyncConnection.connect(conninfo) as conn:
+    async with await _connect(conninfo) as conn:
         return await create_token(
             conn,
             email=args.email,
@@ -199,10 +213,6 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # ---- rollup and backfill ------------------------------------------------------------------
-
-
-async def _connect(conninfo: str) -> AsyncConnection[Any]:
-    return await AsyncConnection.connect(conninfo, autocommit=True)
 
 
 async def _rollup_tick_async(conninfo: str) -> TickReport:
