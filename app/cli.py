@@ -205,8 +205,8 @@ async def _token_async(conninfo: str, args: argparse.Namespace) -> CreatedToken:
 def _token(args: argparse.Namespace, settings: Settings) -> int:
     token = asyncio.run(_token_async(_conninfo(settings), args))
     expires = token.expires_at.isoformat(timespec="seconds") if token.expires_at else "never"
-    membership = "created" if token.membership_created else "existing"
-    print(f"token {token.id} for {args.email} in {args.workspace} ({membership} membership)")
+    membership = "new membership" if token.membership_created else "existing membership, role unchanged"
+    print(f"token {token.id} for {args.email} in {args.workspace} ({membership})")
     print(f"expires: {expires}; the secret below is shown once and stored only as SHA-256")
     print(token.secret)
     return 0

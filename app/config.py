@@ -62,7 +62,8 @@ def _database_url(env: Mapping[str, str]) -> str | None:
     raw = env.get("DATABASE_URL", "").strip()
     if not raw:
         return None
-    if not raw.startswith(("postgresql://", "postgres://")) and "=" not in raw:
+    is_url = "://" in raw
+    if (is_url and not raw.startswith(("postgresql://", "postgres://"))) or (not is_url and "=" not in raw):
         raise ConfigError("DATABASE_URL must be a postgresql:// URL or a libpq key=value string")
     return raw
 

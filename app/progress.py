@@ -11,14 +11,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 @contextmanager
 def progress_bar(description: str, total: int) -> Iterator[Callable[[int, int], None]]:
-    """Yields update(done, total); draws on stderr so stdout stays machine-readable."""
+    """Yields update(done, total); draws on stderr so stdout stays machine-readable.
+
+    The bar is drawn only on a terminal and vanishes when done, so an error after it started
+    still leaves exactly one line on stderr.
+    """
+    console = Console(stderr=True)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=False,
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
     )
     task = progress.add_task(description, total=total)
 

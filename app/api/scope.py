@@ -20,7 +20,7 @@ from app.tokens import token_digest
 from app.window import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, window_for_days
 
 _BEARER = "Bearer "
-_DIGITS = re.compile(r"\d{1,4}")
+_DIGITS = re.compile(r"[0-9]{1,4}")
 
 
 class _Requested:

@@ -90,8 +90,12 @@ class Runner:
             conn = psycopg.connect(self._conninfo, autocommit=True)
         except psycopg.OperationalError as exc:
             raise MigrationError(f"cannot connect to the database: {_one_line(exc)}") from exc
-        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
-        conn.execute(_CREATE_TABLE)
+        try:
+            conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+            conn.execute(_CREATE_TABLE)
+        except psycopg.Error as exc:
+            conn.close()
+            raise MigrationError(f"cannot prepare schema_migrations: {_one_line(exc)}") from exc
         return conn
 
     def _applied(
@@ -128,7 +132,7 @@ class Runner:
     def down(self, to_version: str) -> list[str]:
         """Reverts applied migrations newer than to_version, newest first; returns them."""
         versions = {m.version for m in self._migrations}
-        if to_version not in versions and to_version.strip("0") != "":
+        if to_version not in versions and not (to_version.isdigit() and int(to_version) == 0):
             raise MigrationError(f"unknown migration version {to_version}")
         with self._connect() as conn:
             applied = self._applied(conn)
