@@ -17,7 +17,6 @@ from app.config import ConfigError, Settings, load_settings
 from app.db import queries
 from app.db.embedded import EmbeddedError, start_embedded
 from app.db.migrate import MigrationError, Runner
-from app.db.queries import RollupState
 from app.demo import SeedError, SeedPlan, seed_workspace
 from app.progress import progress_bar
 from app.rollup import cron
@@ -26,6 +25,7 @@ from app.rollup.cron import CronError
 from app.rollup.health import assess
 from app.rollup.tick import TickError, TickReport, tick_until_caught_up
 from app.tokens import ROLES, CreatedToken, TokenError, create_token
+from app.wire import RollupState
 
 PROG = "usage-dashboard"
 DEMO_SLUG = "demo"

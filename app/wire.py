@@ -48,12 +48,9 @@ class ErrorBody(msgspec.Struct, frozen=True):
     error: str
 
 
-class RollupHealth(msgspec.Struct, frozen=True):
-    """The rollup part of /healthz: is it serving, how far behind, did the last tick fail."""
+class RollupState(msgspec.Struct, frozen=True, kw_only=True):
+    """The rollup's state row with its lag, queue and newest usage not yet rolled up."""
 
-    enabled: bool
-    read_path: str
-    state: str
     watermark_at: datetime.datetime | None
     last_run_started_at: datetime.datetime | None
     last_run_finished_at: datetime.datetime | None
@@ -61,8 +58,19 @@ class RollupHealth(msgspec.Struct, frozen=True):
     last_error: str | None
     lag_seconds: float | None
     queue_depth: int
+    queued_days: int
     oldest_queued_at: datetime.datetime | None
     newest_unrolled_usage_at: datetime.datetime | None
+    backfill_upper_bound: datetime.datetime | None
+    backfill_done_before: datetime.datetime | None
+
+
+class RollupHealth(RollupState, frozen=True, kw_only=True):
+    """The rollup part of /healthz: its state row plus whether it serves reads and a verdict."""
+
+    enabled: bool
+    read_path: str
+    state: str
 
 
 class Health(msgspec.Struct, frozen=True):

@@ -13,6 +13,8 @@ DROP TRIGGER IF EXISTS task_usage_dashboard_issue_moved ON issue;
 DROP FUNCTION IF EXISTS task_usage_dashboard_enqueue_issue_usage();
 DROP TRIGGER IF EXISTS task_usage_dashboard_task_moved ON agent_task_queue;
 DROP FUNCTION IF EXISTS task_usage_dashboard_enqueue_task_usage();
+DROP TRIGGER IF EXISTS task_usage_dashboard_usage_truncate ON task_usage;
+DROP FUNCTION IF EXISTS task_usage_dashboard_enqueue_rolled_up_days();
 DROP TRIGGER IF EXISTS task_usage_dashboard_usage_delete ON task_usage;
 DROP TRIGGER IF EXISTS task_usage_dashboard_usage_update ON task_usage;
 DROP TRIGGER IF EXISTS task_usage_dashboard_usage_insert ON task_usage;

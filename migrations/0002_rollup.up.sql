@@ -113,6 +113,21 @@ CREATE TRIGGER task_usage_dashboard_usage_delete
     REFERENCING OLD TABLE AS old_usage
     FOR EACH STATEMENT EXECUTE FUNCTION task_usage_dashboard_enqueue_old_usage();
 
+-- TRUNCATE fires no row or statement DML triggers: requeue every day the rollup holds.
+CREATE FUNCTION task_usage_dashboard_enqueue_rolled_up_days() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO task_usage_dashboard_dirty (bucket_date)
+    SELECT DISTINCT bucket_date
+    FROM task_usage_dashboard_daily;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER task_usage_dashboard_usage_truncate
+    AFTER TRUNCATE ON task_usage
+    FOR EACH STATEMENT EXECUTE FUNCTION task_usage_dashboard_enqueue_rolled_up_days();
+
 -- A task linked to another issue (or moved to another agent) moves all of its usage between
 -- buckets: enqueue the days of its usage rows (task_usage_task_id_idx).
 CREATE FUNCTION task_usage_dashboard_enqueue_task_usage() RETURNS trigger

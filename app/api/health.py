@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
@@ -36,18 +37,10 @@ async def healthz(state: State, settings: AppSettings) -> Response[Health]:
             status="ok",
             database="ok",
             rollup=RollupHealth(
+                **msgspec.structs.asdict(rollup),
                 enabled=settings.rollup_enabled,
                 read_path="rollup" if settings.rollup_enabled else "raw",
                 state=assess(rollup, interval_seconds=settings.rollup_interval_seconds),
-                watermark_at=rollup.watermark_at,
-                last_run_started_at=rollup.last_run_started_at,
-                last_run_finished_at=rollup.last_run_finished_at,
-                last_run_rows=rollup.last_run_rows,
-                last_error=rollup.last_error,
-                lag_seconds=rollup.lag_seconds,
-                queue_depth=rollup.queue_depth,
-                oldest_queued_at=rollup.oldest_queued_at,
-                newest_unrolled_usage_at=rollup.newest_unrolled_usage_at,
             ),
         ),
         status_code=HTTP_200_OK,

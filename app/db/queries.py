@@ -12,7 +12,7 @@ from psycopg import AsyncConnection
 
 from app.db.sql import QUERIES
 from app.window import Window
-from app.wire import AgentRunTime, AgentUsage, DailyUsage
+from app.wire import AgentRunTime, AgentUsage, DailyUsage, RollupState
 
 Connection = AsyncConnection[Any]
 
@@ -207,23 +207,6 @@ async def seed_tasks_and_usage(
 
 
 # ---- rollup -------------------------------------------------------------------------------
-
-
-class RollupState(msgspec.Struct, frozen=True):
-    """The rollup's state row with its lag, queue and newest usage not yet rolled up."""
-
-    watermark_at: datetime.datetime | None
-    last_run_started_at: datetime.datetime | None
-    last_run_finished_at: datetime.datetime | None
-    last_run_rows: int | None
-    last_error: str | None
-    lag_seconds: float | None
-    queue_depth: int
-    queued_days: int
-    oldest_queued_at: datetime.datetime | None
-    newest_unrolled_usage_at: datetime.datetime | None
-    backfill_upper_bound: datetime.datetime | None
-    backfill_done_before: datetime.datetime | None
 
 
 class BackfillBounds(msgspec.Struct, frozen=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from app.db.queries import RollupState
+from app.wire import RollupState
 
 
 def assess(state: RollupState, *, interval_seconds: int, now: datetime.datetime | None = None) -> str:
