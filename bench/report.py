@@ -1,0 +1,241 @@
+"""Writes <out>/results/latest.json (flat named numbers) and <out>/RESULTS.md (tables with targets)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.sql import ServerFacts
+
+NOTES_PATH = Path(__file__).with_name("NOTES.md")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A bound a figure must meet: `op` is <=, >= or ==."""
+
+    op: str
+    value: float
+
+    def met(self, figure: float) -> bool:
+        """Whether the figure meets the bound."""
+        if self.op == "<=":
+            return figure <= self.value
+        if self.op == ">=":
+            return figure >= self.value
+        return figure == self.value
+
+    def text(self, unit: str) -> str:
+        """The bound as shown beside the figure."""
+        op = {"<=": "≤", ">=": "≥", "==": "="}[self.op]
+        if unit == "ms":
+            return f"{op} {self.value:g} ms"
+        if unit == "ratio":
+            return f"{op} {self.value:g}"
+        return f"{op} {_number(self.value, unit)}"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One row of a RESULTS.md table: a JSON key, its unit, and its target or reference."""
+
+    key: str
+    unit: str
+    target: Target | None = None
+    reference_ms: float | None = None
+
+
+def _sql_lines(prefix: str, names: tuple[str, ...], with_targets: bool) -> list[Line]:
+    # Reference medians of the original system (raw SQL, 30 days, whole workspace).
+    references = {"daily": 762.0, "by_agent": 1004.0, "agent_runtime": 339.0}
+    lines = []
+    for name in names:
+        for suffix in ("", "_project"):
+            for days in (30, 365):
+                target = Target("<=", 10.0 if days == 30 else 25.0) if with_targets else None
+                reference = references.get(name) if not with_targets and days == 30 and not suffix else None
+                lines.append(Line(f"{prefix}.{name}{suffix}.{days}", "ms", target, reference))
+    return lines
+
+
+SECTIONS: list[tuple[str, list[Line]]] = [
+    (
+        "Rollup reads (SQL, the read path with USAGE_DASHBOARD_ROLLUP_ENABLED=true)",
+        _sql_lines("rollup_sql_ms", ("daily", "by_agent"), True),
+    ),
+    (
+        "HTTP (granian on 127.0.0.1, GET /api/dashboard/usage/daily?days=30)",
+        [
+            Line("http_ms.rollup.daily.30", "ms"),
+            Line("http_ms.raw.daily.30", "ms"),
+            Line("http_overhead_ms", "ms", Target("<=", 3.0)),
+            Line("http_rps.rollup.daily.30", "req/s", Target(">=", 500.0)),
+            Line("http_errors", "count", Target("==", 0.0)),
+            Line("http_requests", "count"),
+            Line("http_client_cpu_pct", "pct"),
+        ],
+    ),
+    (
+        "Rollup upkeep",
+        [
+            Line("tick_ms.changed_1000.full", "ms", Target("<=", 300.0)),
+            Line("tick_ms.changed_1000.small", "ms"),
+            Line("tick_scale_ratio", "ratio", Target("<=", 2.0)),
+            Line("backfill_rows_per_s", "rows/s", Target(">=", 50_000.0)),
+            Line("write_ratio_with_triggers", "ratio", Target(">=", 0.8)),
+            Line("write_rows_per_s.with_triggers", "rows/s"),
+            Line("write_rows_per_s.without_triggers", "rows/s"),
+        ],
+    ),
+    (
+        "Raw reads (SQL, the default read path; agent-runtime always reads raw)",
+        _sql_lines("raw_sql_ms", ("daily", "by_agent", "agent_runtime"), False),
+    ),
+    ("Checks", [Line("check.rollup_equals_raw.daily.30", "bool", Target("==", 1.0))]),
+]
+
+
+@dataclass(frozen=True)
+class Context:
+    """The non-numeric facts shown in RESULTS.md (and numeric ones also in the JSON)."""
+
+    scale: str
+    date: str
+    cores: int
+    memory_gb: float
+    server: ServerFacts
+    database: str
+    workspaces: int
+    tasks: int
+    usage_rows: int
+    tick_small_tasks: int
+    tick_small_usage_rows: int
+    wall_s: float
+    repetitions: str
+    failures: tuple[str, ...] = ()
+
+
+def _number(value: float, unit: str) -> str:
+    if unit == "ms":
+        return f"{value:.2f} ms" if value < 100 else f"{value:,.0f} ms"
+    if unit in {"rows/s", "req/s"}:
+        return f"{value:,.0f} {unit}"
+    if unit == "ratio":
+        return f"{value:.2f}"
+    if unit == "pct":
+        return f"{value:.0f} %"
+    if unit == "bool":
+        return "yes" if value == 1 else "no"
+    return f"{value:,.0f}"
+
+
+def write_json(path: Path, figures: dict[str, float]) -> None:
+    """A flat JSON object of named numbers, in measurement order."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rounded = {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
+    path.write_text(json.dumps(rounded, indent=2) + "\n", encoding="utf-8")
+
+
+def _table(lines: list[Line], figures: dict[str, float]) -> list[str]:
+    out = ["| measurement | figure | target | status |", "| --- | ---: | --- | --- |"]
+    for line in lines:
+        if line.key not in figures:
+            target = line.target.text(line.unit) if line.target is not None else ""
+            out.append(f"| `{line.key}` | — | {target} | not measured |")
+            continue
+        figure = figures[line.key]
+        if line.target is not None:
+            target = line.target.text(line.unit)
+            status = "met" if line.target.met(figure) else "**missed**"
+        elif line.reference_ms is not None:
+            target = f"original: {_number(line.reference_ms, 'ms')}"
+            status = f"reference ({line.reference_ms / figure:.1f}x faster)" if figure else "reference"
+        else:
+            target, status = "", ""
+        out.append(f"| `{line.key}` | {_number(figure, line.unit)} | {target} | {status} |")
+    return out
+
+
+_HOW = """\
+- One database per history, created fresh on the server (embedded PostgreSQL unless
+  DATABASE_URL is set), migrated with the project's runner, seeded with `app.demo.seed_workspace`
+  (one common anchor: now), then `VACUUM (ANALYZE)` so no measurement races autovacuum or pays
+  for first-read hint bits. Databases are dropped at the end.
+- SQL figures: the typed wrappers of `app.db.queries` on one async psycopg connection
+  (`prepare_threshold=None`, autocommit, like the app's pool); p50 of N runs after one warm-up
+  run; `_project` = the large workspace's first project. Rollup figures are taken after a full
+  backfill, and the rollup's daily answer is checked equal to the raw one.
+- HTTP: `granian --interface asgi --factory app.api.app:create_app` as a subprocess on
+  127.0.0.1 (rollup scheduler off); a rollup server with 2 workers (latency on one keep-alive
+  connection, then throughput) and a raw server with 1 worker (latency). A personal access token
+  from `app.tokens.create_token`. Throughput: 16 asyncio keep-alive HTTP/1.1 connections in one
+  process, bounded by time and count, after a one-second warm-up; every non-200 or connection
+  error counts in `http_errors`; `http_client_cpu_pct` is the load generator's own CPU time over
+  the run's wall time (far below 100 % means it was not the bottleneck).
+  `http_overhead_ms` = HTTP p50 - rollup SQL p50 (daily, 30 days).
+- Tick: per round, 1,000 `upsert_task_usage` reports in batches of 20 (half re-reports of rows of
+  today and the last 7 days, half new rows on those rows' tasks, which land today), then one timed
+  `tick_until_caught_up`; p50 over the rounds after a warm-up round. `small` is the same on a
+  second database with 30 days of history at the same daily density.
+- Backfill: `run_backfill(plan_backfill(conn))` from an empty rollup; usage rows / seconds.
+- Writes: 4 concurrent connections, each sending a fixed number of 20-row `upsert_task_usage`
+  batches (one transaction each); rounds alternate with and without the triggers
+  (`ALTER TABLE task_usage DISABLE TRIGGER USER`) in ABBA order after a warm-up round; ratio of
+  the medians.
+"""
+
+
+def render_markdown(figures: dict[str, float], context: Context) -> str:
+    """RESULTS.md: context, one table per area, how measured, and the lead's notes."""
+    server = context.server
+    out = [
+        "# Benchmark results",
+        "",
+        "Generated by `python -m bench`; do not edit by hand (write analysis in `bench/NOTES.md`).",
+        "",
+    ]
+    if context.scale != "full":
+        out += [
+            f"> **Scale `{context.scale}`**: a smoke run of every measurement on a small history. "
+            "Its figures are not comparable with the targets, which are set for `--scale full`.",
+            "",
+        ]
+    out += [
+        "| | |",
+        "| --- | --- |",
+        f"| scale | {context.scale} |",
+        f"| date (UTC) | {context.date} |",
+        f"| machine | {context.cores} cores, {context.memory_gb:.1f} GB memory |",
+        f"| PostgreSQL | {server.version} ({context.database}) |",
+        f"| server settings | shared_buffers {server.shared_buffers}, work_mem {server.work_mem}, "
+        f"jit {server.jit}, max_parallel_workers_per_gather {server.max_parallel_workers_per_gather}, "
+        f"synchronous_commit {server.synchronous_commit} |",
+        f"| main history | {context.workspaces} workspaces, {context.tasks:,} tasks, "
+        f"{context.usage_rows:,} usage rows |",
+        f"| 30-day history (tick small) | {context.tick_small_tasks:,} tasks, "
+        f"{context.tick_small_usage_rows:,} usage rows |",
+        f"| repetitions | {context.repetitions} |",
+        f"| wall time | {context.wall_s:.0f} s |",
+        "",
+    ]
+    if context.failures:
+        out += ["## Failures", "", "These areas failed; their figures are missing below.", ""]
+        out += [f"- {failure}" for failure in context.failures] + [""]
+    for title, lines in SECTIONS:
+        out += [f"## {title}", "", *_table(lines, figures), ""]
+    out += ["## How measured", "", _HOW, "## Notes", ""]
+    if NOTES_PATH.exists():
+        out.append(NOTES_PATH.read_text(encoding="utf-8").strip())
+    else:
+        out.append(
+            "_Analysis by the lead engineer goes here: write it in `bench/NOTES.md`, which is "
+            "included in this section every time the results are regenerated._"
+        )
+    return "\n".join(out) + "\n"
+
+
+def write_markdown(path: Path, figures: dict[str, float], context: Context) -> None:
+    """Writes RESULTS.md."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_markdown(figures, context), encoding="utf-8")

@@ -1,0 +1,220 @@
+"""Runs the whole suite in order and writes the results, even when one area fails."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import os
+import tempfile
+import traceback
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack, ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.rollup.backfill import plan_backfill, run_backfill
+from app.tokens import create_token
+from bench import sql as bench_sql
+from bench.http_load import build_get, granian, p50_request_ms, run_load
+from bench.measure import elapsed_s, log
+from bench.reads import RAW, ROLLUP, measure_wrappers, rollup_equals_raw
+from bench.report import Context, write_json, write_markdown
+from bench.scale import Scale
+from bench.setup import World, connect, fresh_database, seed_world, server
+from bench.writes import measure_backfill, measure_tick, measure_write_ratio
+
+_RPS_WARMUP_S = 1.0
+
+
+@dataclass
+class Run:
+    """The figures gathered so far and the areas that failed."""
+
+    scale: Scale
+    main: World
+    tick_small: World
+    figures: dict[str, float] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+    async def area(self, name: str, action: Callable[[], Awaitable[None]]) -> None:
+        """Runs one area; a failure is logged and recorded, and the next area still runs, so a
+        late failure of a long run does not throw away the figures already taken."""
+        log(f"== {name}")
+        try:
+            await action()
+        except Exception as exc:
+            traceback.print_exc()
+            # A TaskGroup wraps the failure: report the first real one.
+            while isinstance(exc, ExceptionGroup) and exc.exceptions:
+                exc = exc.exceptions[0]
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            self.failures.append(f"{name}: {message}")
+            log(f"{name} FAILED: {message}")
+
+
+async def _reads(run: Run) -> None:
+    world = run.main
+    async with await connect(world.conninfo) as conn:
+        run.figures.update(
+            await measure_wrappers(
+                conn, "raw_sql_ms", RAW, world.large_workspace_id, world.project_id, run.scale.raw_runs
+            )
+        )
+
+
+async def _backfill_and_rollup_reads(run: Run) -> None:
+    world = run.main
+    async with await connect(world.conninfo) as conn:
+        result = await measure_backfill(conn, world.usage_rows)
+        run.figures["backfill_rows_per_s"] = result.rows_per_s
+        run.figures["backfill_s"] = result.seconds
+        await bench_sql.vacuum_analyze_rollup(conn)
+        run.figures.update(
+            await measure_wrappers(
+                conn,
+                "rollup_sql_ms",
+                ROLLUP,
+                world.large_workspace_id,
+                world.project_id,
+                run.scale.rollup_runs,
+            )
+        )
+        same = await rollup_equals_raw(conn, world.large_workspace_id, world.project_id)
+        run.figures["check.rollup_equals_raw.daily.30"] = 1.0 if same else 0.0
+
+
+async def _http(run: Run, log_dir: Path) -> None:
+    world, scale = run.main, run.scale
+    async with await connect(world.conninfo) as conn:
+        token = await create_token(
+            conn, email="bench@example.com", workspace_slug=world.large_slug, role="member", name="bench"
+        )
+    path = f"/api/dashboard/usage/daily?workspace_slug={world.large_slug}&days=30"
+    async with granian(world.conninfo, rollup_enabled=True, workers=2, log_dir=log_dir) as srv:
+        request = build_get(srv.port, path, token.secret)
+        latency = await p50_request_ms(srv.port, request, scale.http_runs)
+        run.figures["http_ms.rollup.daily.30"] = latency
+        log(f"http_ms.rollup.daily.30 = {latency:.2f} ms")
+        # The warm-up lets both workers open their pools before the timed run.
+        warmup = await run_load(srv.port, request, scale.rps_clients, _RPS_WARMUP_S, scale.rps_max_requests)
+        load = await run_load(srv.port, request, scale.rps_clients, scale.rps_seconds, scale.rps_max_requests)
+        run.figures["http_rps.rollup.daily.30"] = load.rps
+        run.figures["http_errors"] = float(warmup.errors + load.errors)
+        run.figures["http_requests"] = float(load.ok)
+        run.figures["http_client_cpu_pct"] = 100.0 * load.client_cpu_s / load.seconds
+        errors = warmup.errors + load.errors
+        log(
+            f"http_rps = {load.rps:,.0f} ({load.ok:,} ok, {errors} errors, {load.seconds:.1f} s, "
+            f"client CPU {run.figures['http_client_cpu_pct']:.0f}%)"
+        )
+    if "rollup_sql_ms.daily.30" in run.figures:
+        run.figures["http_overhead_ms"] = latency - run.figures["rollup_sql_ms.daily.30"]
+    async with granian(world.conninfo, rollup_enabled=False, workers=1, log_dir=log_dir) as srv:
+        request = build_get(srv.port, path, token.secret)
+        raw = await p50_request_ms(srv.port, request, scale.http_raw_runs, warmup=1)
+        run.figures["http_ms.raw.daily.30"] = raw
+        log(f"http_ms.raw.daily.30 = {raw:.2f} ms")
+
+
+async def _ticks(run: Run) -> None:
+    scale = run.scale
+    async with await connect(run.main.conninfo) as conn:
+        full = await measure_tick(conn, "full", scale.tick_changes, scale.tick_rounds)
+        run.figures["tick_ms.changed_1000.full"] = full
+    async with await connect(run.tick_small.conninfo) as conn:
+        # The 30-day history starts like the main one: fully backfilled and analysed.
+        await run_backfill(conn, await plan_backfill(conn))
+        await bench_sql.vacuum_analyze_rollup(conn)
+        small = await measure_tick(conn, "small", scale.tick_changes, scale.tick_rounds)
+        run.figures["tick_ms.changed_1000.small"] = small
+    run.figures["tick_scale_ratio"] = full / small
+
+
+async def _writes(run: Run) -> None:
+    scale = run.scale
+    async with AsyncExitStack() as stack:
+        admin = await stack.enter_async_context(await connect(run.main.conninfo))
+        writers = [
+            await stack.enter_async_context(await connect(run.main.conninfo))
+            for _ in range(scale.write_writers)
+        ]
+        result = await measure_write_ratio(
+            admin, writers, scale.write_batches_per_writer, scale.write_batch_rows, scale.write_round_pairs
+        )
+    run.figures["write_ratio_with_triggers"] = result.ratio
+    run.figures["write_rows_per_s.with_triggers"] = result.with_triggers
+    run.figures["write_rows_per_s.without_triggers"] = result.without_triggers
+
+
+def _repetitions(scale: Scale) -> str:
+    write_rows = scale.write_writers * scale.write_batches_per_writer * scale.write_batch_rows
+    return (
+        f"p50 of {scale.raw_runs} raw SQL runs, {scale.rollup_runs} rollup SQL runs, "
+        f"{scale.http_runs} rollup / {scale.http_raw_runs} raw HTTP requests (each after a warm-up); "
+        f"throughput {scale.rps_clients} clients for {scale.rps_seconds:.0f} s; "
+        f"tick {scale.tick_rounds} rounds of {scale.tick_changes:,} changes; "
+        f"writes {2 * scale.write_round_pairs} rounds of {write_rows:,} rows"
+    )
+
+
+def _memory_gb() -> float:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+
+
+async def run_suite(scale: Scale, out: Path, database_url: str | None) -> int:
+    """Creates the databases, seeds them, measures every area, writes the results; returns the
+    exit code (1 when an area failed; its figures are then missing from the results)."""
+    date = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    with ExitStack() as stack:
+        admin = stack.enter_context(server(database_url))
+        main_url = stack.enter_context(fresh_database(admin, "main"))
+        tick_url = stack.enter_context(fresh_database(admin, "tick30"))
+        log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-logs-")))
+        log(f"== seeding ({scale.name})")
+        # Two backends on two cores: seeding both histories at once halves the wait.
+        main, tick_small = await asyncio.gather(
+            seed_world(main_url, (scale.large, *scale.small_workspaces), "main"),
+            seed_world(tick_url, scale.tick_history(), "tick30"),
+        )
+        run = Run(scale=scale, main=main, tick_small=tick_small)
+        async with await connect(main_url) as conn:
+            facts = await bench_sql.server_facts(conn)
+        await run.area("raw reads", lambda: _reads(run))
+        await run.area("backfill and rollup reads", lambda: _backfill_and_rollup_reads(run))
+        await run.area("http", lambda: _http(run, log_dir))
+        await run.area("tick", lambda: _ticks(run))
+        await run.area("writes", lambda: _writes(run))
+        log("== dropping the databases")
+    wall_s = elapsed_s()
+    figures = {
+        "scale": float(scale.code),
+        "machine.cores": float(os.cpu_count() or 0),
+        "machine.memory_gb": round(_memory_gb(), 1),
+        "postgres.version_num": float(facts.version_num),
+        "data.tasks": float(main.tasks),
+        "data.usage_rows": float(main.usage_rows),
+        **run.figures,
+        "wall_s": wall_s,
+    }
+    context = Context(
+        scale=scale.name,
+        date=date,
+        cores=os.cpu_count() or 0,
+        memory_gb=_memory_gb(),
+        server=facts,
+        database="DATABASE_URL" if database_url else "embedded",
+        workspaces=main.workspaces,
+        tasks=main.tasks,
+        usage_rows=main.usage_rows,
+        tick_small_tasks=tick_small.tasks,
+        tick_small_usage_rows=tick_small.usage_rows,
+        wall_s=wall_s,
+        repetitions=_repetitions(scale),
+        failures=tuple(run.failures),
+    )
+    write_json(out / "results" / "latest.json", figures)
+    write_markdown(out / "RESULTS.md", figures, context)
+    log(f"wrote {out / 'results' / 'latest.json'} and {out / 'RESULTS.md'} ({wall_s:.0f} s)")
+    for failure in run.failures:
+        log(f"FAILED {failure}")
+    return 1 if run.failures else 0

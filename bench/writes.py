@@ -1,0 +1,177 @@
+"""Write-side measurements: backfill speed, tick cost after a change, trigger cost on writes."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.db import queries
+from app.db.queries import Connection, UsageReport
+from app.rollup.backfill import plan_backfill, run_backfill
+from app.rollup.tick import tick_until_caught_up
+from app.window import window_for_days
+from bench import sql as bench_sql
+from bench.measure import log, median, time_ms
+from bench.sql import UsageKey
+
+# Re-reports and new rows land on today and the seven days before it.
+CHANGED_DAYS = 8
+
+
+@dataclass(frozen=True)
+class BackfillResult:
+    """A full backfill from an empty rollup."""
+
+    seconds: float
+    rollup_rows: int
+    usage_rows: int
+
+    @property
+    def rows_per_s(self) -> float:
+        """Usage rows read per second."""
+        return self.usage_rows / self.seconds
+
+
+async def measure_backfill(conn: Connection, usage_rows: int) -> BackfillResult:
+    """Times plan_backfill + run_backfill over the whole history, as the CLI runs it."""
+    start = time.perf_counter()
+    plan = await plan_backfill(conn)
+    touched = await run_backfill(conn, plan)
+    seconds = time.perf_counter() - start
+    log(f"backfill: {len(plan.slices)} slices, {touched:,} rollup rows, {seconds:.1f} s")
+    return BackfillResult(seconds=seconds, rollup_rows=touched, usage_rows=usage_rows)
+
+
+def _reports(keys: Sequence[UsageKey], new_provider: str, rng: random.Random) -> list[UsageReport]:
+    """Two reports per key: a re-report of the row (new counts, same day) and a new row on the
+    same task under `new_provider` (created now, so today), as the platform's writer sends them.
+
+    Each (task, provider, model) appears once: two writers upserting the same key would wait on
+    each other (or deadlock) and measure lock waits instead of writes. Keys of rows an earlier
+    round added can map to the same new row, hence the check.
+    """
+    reports = []
+    seen: set[tuple[object, str, str]] = set()
+    for key in keys:
+        for provider in (key.provider, new_provider):
+            if (key.task_id, provider, key.model) in seen:
+                continue
+            seen.add((key.task_id, provider, key.model))
+            reports.append(
+                UsageReport(
+                    task_id=key.task_id,
+                    provider=provider,
+                    model=key.model,
+                    input_tokens=rng.randrange(1_000, 200_000),
+                    output_tokens=rng.randrange(100, 20_000),
+                    cache_read_tokens=rng.randrange(0, 500_000),
+                    cache_write_tokens=rng.randrange(0, 50_000),
+                )
+            )
+    return reports
+
+
+async def _write_batches(conn: Connection, reports: Sequence[UsageReport], batch_rows: int) -> None:
+    """Writes reports in batches, each one transaction (one commit per batch, like a report)."""
+    for start in range(0, len(reports), batch_rows):
+        async with conn.transaction():
+            await queries.upsert_task_usage(conn, reports[start : start + batch_rows])
+
+
+async def measure_tick(conn: Connection, label: str, changes: int, rounds: int) -> float:
+    """p50 ms of tick_until_caught_up after `changes` usage writes, over `rounds` rounds after a
+    warm-up round. The writes are half re-reports of rows of the last CHANGED_DAYS days, half
+    new rows on tasks of those days; only the tick is timed."""
+    await tick_until_caught_up(conn)  # start from an empty queue
+    since = window_for_days(CHANGED_DAYS).since
+    rng = random.Random(f"tick-{label}")
+    times = []
+    for round_no in range(rounds + 1):
+        keys = await bench_sql.pick_recent_usage(conn, since, f"tick-{round_no}", changes)
+        reports = _reports(keys, f"bench-tick-{round_no}", rng)[:changes]
+        if len(reports) < changes:
+            raise RuntimeError(f"tick {label}: only {len(keys)} recent usage rows to change")
+        await _write_batches(conn, reports, 20)
+        steps_rows: list[int] = []
+
+        async def tick(out: list[int] = steps_rows) -> object:
+            report = await tick_until_caught_up(conn)
+            out[:] = [report.steps, report.rows]
+            return report
+
+        elapsed = await time_ms(tick)
+        if round_no > 0:  # round 0 warms caches and plans
+            times.append(elapsed)
+        log(f"tick {label} round {round_no}: {elapsed:.1f} ms, steps/rows {steps_rows}")
+    return median(times)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """Write throughput with and without the rollup's triggers (medians over rounds)."""
+
+    with_triggers: float
+    without_triggers: float
+
+    @property
+    def ratio(self) -> float:
+        """Throughput with triggers / without."""
+        return self.with_triggers / self.without_triggers
+
+
+async def _write_round(conns: Sequence[Connection], reports: Sequence[UsageReport], batch_rows: int) -> float:
+    """Rows per second of the writers sending their share of batches concurrently."""
+    batches = [reports[i : i + batch_rows] for i in range(0, len(reports), batch_rows)]
+    shares = [[r for batch in batches[w :: len(conns)] for r in batch] for w in range(len(conns))]
+    start = time.perf_counter()
+    # A TaskGroup cancels the other writers when one fails, so none is left writing while the
+    # triggers are switched back on.
+    async with asyncio.TaskGroup() as group:
+        for conn, share in zip(conns, shares, strict=True):
+            group.create_task(_write_batches(conn, share, batch_rows))
+    return len(reports) / (time.perf_counter() - start)
+
+
+async def measure_write_ratio(
+    admin: Connection,
+    writers: Sequence[Connection],
+    batches_per_writer: int,
+    batch_rows: int,
+    round_pairs: int,
+) -> WriteResult:
+    """UpsertTaskUsage rows/s with the triggers / without, medians of alternating rounds.
+
+    Rounds alternate in an ABBA order (with, without, without, with, ...) so drift over the run
+    (autovacuum, cache warming, a neighbour's load) weighs on both sides alike. Each round writes
+    the same count of rows: half re-reports of recent rows, half new rows under a round-specific
+    provider. The triggers are switched with ALTER TABLE ... DISABLE TRIGGER USER between rounds.
+    """
+    rows = len(writers) * batches_per_writer * batch_rows
+    since = window_for_days(CHANGED_DAYS).since
+    keys = await bench_sql.pick_recent_usage(admin, since, "write", rows)
+    rng = random.Random("write")
+    if len(_reports(keys, "bench-write-warmup", rng)) < rows:
+        raise RuntimeError(f"write: only {len(keys)} recent usage rows to re-report")
+    await _write_round(writers, _reports(keys, "bench-write-warmup", rng)[:rows], batch_rows)
+    order = [
+        flag for pair in range(round_pairs) for flag in ((True, False) if pair % 2 == 0 else (False, True))
+    ]
+    with_rates: list[float] = []
+    without_rates: list[float] = []
+    for round_no, with_triggers in enumerate(order):
+        reports = _reports(keys, f"bench-write-{round_no}", rng)[:rows]
+        if with_triggers:
+            rate = await _write_round(writers, reports, batch_rows)
+            with_rates.append(rate)
+        else:
+            await bench_sql.disable_usage_triggers(admin)
+            try:
+                rate = await _write_round(writers, reports, batch_rows)
+            finally:
+                await bench_sql.enable_usage_triggers(admin)
+            without_rates.append(rate)
+        log(f"write round {round_no} ({'with' if with_triggers else 'without'} triggers): {rate:,.0f} rows/s")
+    return WriteResult(with_triggers=median(with_rates), without_triggers=median(without_rates))
