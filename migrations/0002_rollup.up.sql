@@ -29,10 +29,80 @@ CREATE TABLE task_usage_dashboard_daily (
 -- Reads: a workspace's days; a workspace's project's days; a workspace's agent's days.
 CREATE INDEX task_usage_dashboard_daily_workspace_date_idx
     ON task_usage_dashboard_daily (workspace_id, bucket_date);
+-- Covering, so a project's by-agent read over a year is an index-only scan.
 CREATE INDEX task_usage_dashboard_daily_workspace_project_date_idx
-    ON task_usage_dashboard_daily (workspace_id, project_id, bucket_date);
+    ON task_usage_dashboard_daily (workspace_id, project_id, bucket_date)
+    INCLUDE (agent_id, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+             task_count);
 CREATE INDEX task_usage_dashboard_daily_workspace_agent_date_idx
     ON task_usage_dashboard_daily (workspace_id, agent_id, bucket_date);
+
+-- Read levels derived from the base table, so every dashboard read sums at most a few
+-- thousand rows: daily per model (whole workspace), daily per project and model, daily per
+-- agent and model, and monthly per agent and model (long by-agent windows read whole months
+-- here and only their edge days from the daily level). Rebuilt with the base rows of each day.
+CREATE TABLE task_usage_dashboard_daily_model (
+    workspace_id uuid NOT NULL,
+    bucket_date date NOT NULL,
+    model text NOT NULL,
+    input_tokens bigint NOT NULL,
+    output_tokens bigint NOT NULL,
+    cache_read_tokens bigint NOT NULL,
+    cache_write_tokens bigint NOT NULL,
+    task_count bigint NOT NULL,
+    PRIMARY KEY (workspace_id, bucket_date, model)
+);
+
+CREATE INDEX task_usage_dashboard_daily_model_date_idx
+    ON task_usage_dashboard_daily_model (bucket_date);
+
+CREATE TABLE task_usage_dashboard_daily_project_model (
+    workspace_id uuid NOT NULL,
+    project_id uuid NOT NULL,
+    bucket_date date NOT NULL,
+    model text NOT NULL,
+    input_tokens bigint NOT NULL,
+    output_tokens bigint NOT NULL,
+    cache_read_tokens bigint NOT NULL,
+    cache_write_tokens bigint NOT NULL,
+    task_count bigint NOT NULL,
+    PRIMARY KEY (workspace_id, project_id, bucket_date, model)
+);
+
+CREATE INDEX task_usage_dashboard_daily_project_model_date_idx
+    ON task_usage_dashboard_daily_project_model (bucket_date);
+
+CREATE TABLE task_usage_dashboard_daily_agent_model (
+    workspace_id uuid NOT NULL,
+    bucket_date date NOT NULL,
+    agent_id uuid NOT NULL,
+    model text NOT NULL,
+    input_tokens bigint NOT NULL,
+    output_tokens bigint NOT NULL,
+    cache_read_tokens bigint NOT NULL,
+    cache_write_tokens bigint NOT NULL,
+    task_count bigint NOT NULL,
+    PRIMARY KEY (workspace_id, bucket_date, agent_id, model)
+);
+
+CREATE INDEX task_usage_dashboard_daily_agent_model_date_idx
+    ON task_usage_dashboard_daily_agent_model (bucket_date);
+
+CREATE TABLE task_usage_dashboard_monthly_agent_model (
+    workspace_id uuid NOT NULL,
+    month date NOT NULL,
+    agent_id uuid NOT NULL,
+    model text NOT NULL,
+    input_tokens bigint NOT NULL,
+    output_tokens bigint NOT NULL,
+    cache_read_tokens bigint NOT NULL,
+    cache_write_tokens bigint NOT NULL,
+    task_count bigint NOT NULL,
+    PRIMARY KEY (workspace_id, month, agent_id, model)
+);
+
+CREATE INDEX task_usage_dashboard_monthly_agent_model_month_idx
+    ON task_usage_dashboard_monthly_agent_model (month);
 
 CREATE TABLE task_usage_dashboard_rollup_state (
     id int PRIMARY KEY CHECK (id = 1),
@@ -188,23 +258,27 @@ CREATE TRIGGER task_usage_dashboard_agent_moved
     WHEN (OLD.workspace_id IS DISTINCT FROM NEW.workspace_id)
     EXECUTE FUNCTION task_usage_dashboard_enqueue_agent_usage();
 
--- Rebuilds every bucket of the given UTC days from raw rows: buckets present in raw data are
--- upserted (rows whose sums did not change are left alone), buckets that recompute to nothing
--- are deleted. Each day is read through task_usage_created_at_idx between its UTC bounds, so the
--- cost is that of the days touched, never of the history. Returns rows inserted, updated or
--- deleted.
-CREATE FUNCTION task_usage_dashboard_rebuild_days(p_days date[]) RETURNS bigint
-LANGUAGE plpgsql AS $$
+-- Rebuilds the buckets of the UTC days [p_from, p_to) from raw rows: buckets present in raw data
+-- are upserted (rows whose sums did not change are left alone), buckets that recompute to nothing
+-- are deleted. The days are read through task_usage_created_at_idx between their UTC bounds, so
+-- the cost is that of the days, never of the history: for a day or two the planner looks each
+-- row's task and issue up by primary key; for a backfill month it hash-joins them.
+-- Then the days' rows of the daily read levels are rebuilt from their base rows (the caller
+-- rebuilds the months). Returns base rows inserted, updated or deleted.
+CREATE FUNCTION task_usage_dashboard_rebuild_range(p_from date, p_to date) RETURNS bigint
+LANGUAGE plpgsql
+-- Plan every call with the real bounds: a generic plan guesses a third of the table for any
+-- range and would hash-join every task and issue ever written even for one day.
+SET plan_cache_mode = force_custom_plan
+AS $$
 DECLARE
+    v_from timestamptz := p_from::timestamp AT TIME ZONE 'UTC';
+    v_to timestamptz := p_to::timestamp AT TIME ZONE 'UTC';
     v_touched bigint;
 BEGIN
-    WITH days AS (
-        SELECT DISTINCT day
-        FROM unnest(p_days) AS d (day)
-    ),
-    fresh AS (
+    WITH fresh AS (
         SELECT
-            days.day AS bucket_date,
+            task_usage_dashboard_utc_day(u.created_at) AS bucket_date,
             a.workspace_id,
             t.agent_id,
             i.project_id,
@@ -215,17 +289,16 @@ BEGIN
             sum(u.cache_write_tokens)::bigint AS cache_write_tokens,
             count(DISTINCT u.task_id) AS task_count,
             count(*) AS event_count
-        FROM days
-        JOIN task_usage AS u
-            ON u.created_at >= days.day::timestamp AT TIME ZONE 'UTC'
-            AND u.created_at < (days.day + 1)::timestamp AT TIME ZONE 'UTC'
+        FROM task_usage AS u
         JOIN agent_task_queue AS t
             ON t.id = u.task_id
         JOIN agent AS a
             ON a.id = t.agent_id
         LEFT JOIN issue AS i
             ON i.id = t.issue_id
-        GROUP BY days.day, a.workspace_id, t.agent_id, i.project_id, u.model
+        WHERE u.created_at >= v_from
+            AND u.created_at < v_to
+        GROUP BY 1, a.workspace_id, t.agent_id, i.project_id, u.model
     ),
     upserted AS (
         INSERT INTO task_usage_dashboard_daily AS d (
@@ -255,56 +328,145 @@ BEGIN
     ),
     removed AS (
         DELETE FROM task_usage_dashboard_daily AS d
-        USING days
-        WHERE d.bucket_date = days.day
+        WHERE d.bucket_date >= p_from
+            AND d.bucket_date < p_to
+            -- coalesce, not IS NOT DISTINCT FROM, so the anti-join can hash (the nil UUID is
+            -- never a project id: ids come from gen_random_uuid).
             AND NOT EXISTS (
                 SELECT 1
                 FROM fresh AS f
                 WHERE f.bucket_date = d.bucket_date
                     AND f.workspace_id = d.workspace_id
                     AND f.agent_id = d.agent_id
-                    AND f.project_id IS NOT DISTINCT FROM d.project_id
+                    AND coalesce(f.project_id, '00000000-0000-0000-0000-000000000000'::uuid)
+                        = coalesce(d.project_id, '00000000-0000-0000-0000-000000000000'::uuid)
                     AND f.model = d.model
             )
         RETURNING 1
     )
     SELECT (SELECT count(*) FROM upserted) + (SELECT count(*) FROM removed)
     INTO v_touched;
+
+    -- The read levels below are sums of the days' base rows (task counts included: a task has
+    -- one agent and one project, so per-bucket distinct counts add up exactly per day).
+    DELETE FROM task_usage_dashboard_daily_model WHERE bucket_date >= p_from AND bucket_date < p_to;
+    INSERT INTO task_usage_dashboard_daily_model (
+        workspace_id, bucket_date, model,
+        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
+    )
+    SELECT
+        workspace_id, bucket_date, model,
+        sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens),
+        sum(task_count)
+    FROM task_usage_dashboard_daily
+    WHERE bucket_date >= p_from
+        AND bucket_date < p_to
+    GROUP BY workspace_id, bucket_date, model;
+
+    DELETE FROM task_usage_dashboard_daily_project_model WHERE bucket_date >= p_from AND bucket_date < p_to;
+    INSERT INTO task_usage_dashboard_daily_project_model (
+        workspace_id, project_id, bucket_date, model,
+        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
+    )
+    SELECT
+        workspace_id, project_id, bucket_date, model,
+        sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens),
+        sum(task_count)
+    FROM task_usage_dashboard_daily
+    WHERE bucket_date >= p_from
+        AND bucket_date < p_to
+        AND project_id IS NOT NULL
+    GROUP BY workspace_id, project_id, bucket_date, model;
+
+    DELETE FROM task_usage_dashboard_daily_agent_model WHERE bucket_date >= p_from AND bucket_date < p_to;
+    INSERT INTO task_usage_dashboard_daily_agent_model (
+        workspace_id, bucket_date, agent_id, model,
+        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
+    )
+    SELECT
+        workspace_id, bucket_date, agent_id, model,
+        sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens),
+        sum(task_count)
+    FROM task_usage_dashboard_daily
+    WHERE bucket_date >= p_from
+        AND bucket_date < p_to
+    GROUP BY workspace_id, bucket_date, agent_id, model;
+
     RETURN v_touched;
 END;
 $$;
 
--- The recompute primitive: rebuilds every day overlapping [p_from, p_to) from raw rows and
--- drains the queued keys of those days, in one statement, so a key enqueued by a transaction
--- this statement cannot see stays queued for the next tick. Idempotent. Returns rows touched.
+-- Rebuilds the month's per-agent level from its days (at most 31 days of
+-- task_usage_dashboard_daily_agent_model rows, whatever the history).
+CREATE FUNCTION task_usage_dashboard_rebuild_month(p_month date) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM task_usage_dashboard_monthly_agent_model WHERE month = p_month;
+    INSERT INTO task_usage_dashboard_monthly_agent_model (
+        workspace_id, month, agent_id, model,
+        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
+    )
+    SELECT
+        workspace_id, p_month, agent_id, model,
+        sum(input_tokens), sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens),
+        sum(task_count)
+    FROM task_usage_dashboard_daily_agent_model
+    WHERE bucket_date >= p_month
+        AND bucket_date < (p_month + INTERVAL '1 month')::date
+    GROUP BY workspace_id, agent_id, model;
+END;
+$$;
+
+-- Rebuilds the given UTC days (a tick's scattered days: one range each, planned with that day's
+-- bounds) and the months they fall in. Returns base rows touched.
+CREATE FUNCTION task_usage_dashboard_rebuild_days(p_days date[]) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_day date;
+    v_month date;
+    v_touched bigint := 0;
+BEGIN
+    FOR v_day IN SELECT DISTINCT d FROM unnest(p_days) AS u (d) ORDER BY d LOOP
+        v_touched := v_touched + task_usage_dashboard_rebuild_range(v_day, v_day + 1);
+    END LOOP;
+    FOR v_month IN
+        SELECT DISTINCT date_trunc('month', d::timestamp)::date FROM unnest(p_days) AS u (d)
+    LOOP
+        PERFORM task_usage_dashboard_rebuild_month(v_month);
+    END LOOP;
+    RETURN v_touched;
+END;
+$$;
+
+-- The recompute primitive: rebuilds every UTC day overlapping [p_from, p_to) from raw rows, as
+-- one range (a backfill month is planned as one hash join), and drains the queued keys of those
+-- days first: the rebuild's snapshot is newer than the drain's, so it sees every row whose key
+-- was drained. Idempotent. Returns base rows touched.
 CREATE FUNCTION rollup_task_usage_dashboard_daily_window(p_from timestamptz, p_to timestamptz)
 RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_days date[];
+    v_first date := task_usage_dashboard_utc_day(p_from);
+    v_end date := task_usage_dashboard_utc_day(p_to - INTERVAL '1 microsecond') + 1;
+    v_month date;
+    v_touched bigint;
 BEGIN
     IF p_to <= p_from THEN
         RETURN 0;
     END IF;
-    WITH wanted AS (
-        SELECT day::date AS day
-        FROM generate_series(
-            task_usage_dashboard_utc_day(p_from)::timestamp,
-            task_usage_dashboard_utc_day(p_to - INTERVAL '1 microsecond')::timestamp,
-            INTERVAL '1 day'
-        ) AS g (day)
-    ),
-    drained AS (
-        DELETE FROM task_usage_dashboard_dirty AS q
-        USING wanted
-        WHERE q.bucket_date = wanted.day
-        RETURNING q.id
-    )
-    -- drained runs to completion although nothing reads it (a data-modifying CTE always does).
-    SELECT array_agg(day)
-    INTO v_days
-    FROM wanted;
-    RETURN task_usage_dashboard_rebuild_days(coalesce(v_days, '{}'));
+    -- Drained in this statement's snapshot: a key enqueued by a transaction it cannot see
+    -- stays queued for the next tick.
+    DELETE FROM task_usage_dashboard_dirty
+    WHERE bucket_date >= v_first
+        AND bucket_date < v_end;
+    v_touched := task_usage_dashboard_rebuild_range(v_first, v_end);
+    FOR v_month IN
+        SELECT DISTINCT date_trunc('month', g)::date
+        FROM generate_series(v_first::timestamp, (v_end - 1)::timestamp, INTERVAL '1 day') AS g
+    LOOP
+        PERFORM task_usage_dashboard_rebuild_month(v_month);
+    END LOOP;
+    RETURN v_touched;
 END;
 $$;
 
