@@ -78,11 +78,13 @@ SELECT pg_advisory_lock(task_usage_dashboard_rollup_lock_key())::text;
 SELECT pg_advisory_unlock(task_usage_dashboard_rollup_lock_key());
 
 -- name: get_backfill_bounds()^
--- The instant a new backfill walks up to (fixed before walking) and the oldest usage there is
--- (task_usage_created_at_idx answers min() from the index end).
+-- The instant a new backfill stamps as its watermark (fixed before walking) and the oldest and
+-- newest usage there is (task_usage_created_at_idx answers min() and max() from its ends): rows
+-- dated after now must be rebuilt too, or the watermark would claim them.
 SELECT
     now() AS upper_bound,
-    (SELECT min(created_at) FROM task_usage) AS oldest_usage_at;
+    (SELECT min(created_at) FROM task_usage) AS oldest_usage_at,
+    (SELECT max(created_at) FROM task_usage) AS newest_usage_at;
 
 -- name: count_usage_between(p_from, p_to)$
 -- Usage rows in [p_from, p_to): the dry run's size of a slice (task_usage_created_at_idx).

@@ -210,10 +210,11 @@ async def seed_tasks_and_usage(
 
 
 class BackfillBounds(msgspec.Struct, frozen=True):
-    """Where a new backfill ends (now, fixed before walking) and the oldest usage row."""
+    """The watermark a new backfill stamps (now, fixed before walking) and the usage's span."""
 
     upper_bound: datetime.datetime
     oldest_usage_at: datetime.datetime | None
+    newest_usage_at: datetime.datetime | None
 
 
 def _rollup_params(f: DashboardFilter) -> dict[str, Any]:

@@ -53,18 +53,28 @@ def monthly_slices(start: datetime.datetime, end: datetime.datetime) -> list[Sli
     return slices
 
 
+def _walk_end(upper: datetime.datetime, bounds: queries.BackfillBounds) -> datetime.datetime:
+    """Where the walk ends: the upper bound, or past usage dated after it (clock skew, imports),
+    which was committed before the bound too and so must be covered by the watermark."""
+    newest = bounds.newest_usage_at
+    if newest is not None and newest >= upper:
+        return newest + datetime.timedelta(microseconds=1)
+    return upper
+
+
 async def plan_backfill(
     conn: Connection, *, months_back: int | None = None, force_partial: bool = False
 ) -> BackfillPlan:
     """Resumes an interrupted backfill, or fixes a new upper bound (now) and a start."""
     state = await queries.get_rollup_status(conn)
+    bounds = await queries.get_backfill_bounds(conn)
     if state.backfill_upper_bound is not None and state.backfill_done_before is not None:
+        upper = state.backfill_upper_bound
         return BackfillPlan(
-            upper_bound=state.backfill_upper_bound,
-            slices=monthly_slices(state.backfill_done_before, state.backfill_upper_bound),
+            upper_bound=upper,
+            slices=monthly_slices(state.backfill_done_before, _walk_end(upper, bounds)),
             resumed=True,
         )
-    bounds = await queries.get_backfill_bounds(conn)
     upper = bounds.upper_bound
     oldest = bounds.oldest_usage_at
     if months_back is None:
@@ -77,7 +87,9 @@ async def plan_backfill(
                 f"month(s) asked for ({start.date().isoformat()}); older days would be missing "
                 "from the rollup: pass --force-partial to accept that"
             )
-    return BackfillPlan(upper_bound=upper, slices=monthly_slices(start, upper), resumed=False)
+    return BackfillPlan(
+        upper_bound=upper, slices=monthly_slices(start, _walk_end(upper, bounds)), resumed=False
+    )
 
 
 async def dry_run(conn: Connection, plan: BackfillPlan) -> list[tuple[Slice, int]]:

@@ -1,0 +1,298 @@
+"""Shared pieces of the rollup tests (shared/spec/rollup.md): ticks, backfills, CLI and checks.
+
+The central check is `assert_rollup_matches_raw`: for every workspace, window and project filter,
+the rollup read path must return exactly what the raw read path returns (guarantee 1).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import psycopg
+from psycopg import sql
+
+from app.db import queries
+from app.db.queries import DashboardFilter
+from app.rollup.backfill import BackfillPlan, plan_backfill, run_backfill
+from app.rollup.tick import TickReport, tick_until_caught_up
+from app.window import Window, window_for_days
+from app.wire import AgentUsage, DailyUsage
+from tests.world import midnight, today_utc
+
+Conn = psycopg.Connection[tuple[Any, ...]]
+AsyncConn = psycopg.AsyncConnection[Any]
+
+ROOT = Path(__file__).resolve().parent.parent
+WINDOW_DAYS = (1, 2, 7, 30, 365)
+ROLLUP_COLUMNS = (
+    "bucket_date, workspace_id, agent_id, project_id, model, input_tokens, output_tokens,"
+    " cache_read_tokens, cache_write_tokens, task_count, event_count, updated_at"
+)
+# Variables the CLI reads; the parent's values must not leak into the command under test.
+_CLI_SETTINGS = (
+    "DATABASE_URL",
+    "DATABASE_POOL_MIN_SIZE",
+    "DATABASE_POOL_MAX_SIZE",
+    "USAGE_DASHBOARD_DATA_DIR",
+    "USAGE_DASHBOARD_ROLLUP_ENABLED",
+    "USAGE_DASHBOARD_ROLLUP_SCHEDULER",
+    "ROLLUP_INTERVAL_SECONDS",
+)
+
+
+# ---- time --------------------------------------------------------------------------------
+
+
+def day(days_ago: int) -> datetime.date:
+    """The UTC date `days_ago` days before today."""
+    return today_utc() - datetime.timedelta(days=days_ago)
+
+
+def at(days_ago: int, hour: int = 12, minute: int = 0) -> datetime.datetime:
+    """An instant on the UTC day `days_ago` days before today, at hour:minute UTC."""
+    return midnight(day(days_ago)) + datetime.timedelta(hours=hour, minutes=minute)
+
+
+def month_start(day_: datetime.date, months_back: int = 0) -> datetime.date:
+    """The first day of the month `months_back` months before day_'s month."""
+    index = day_.year * 12 + day_.month - 1 - months_back
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def month_edge_windows(months: int = 3) -> list[Window]:
+    """Windows of every length placed on the UTC month boundaries of the last `months` months.
+
+    Each length once starting on a month's first day, once ending on it, and once ending on
+    the day before it: reads that serve whole months apart from their edge days meet every
+    combination of edge days and whole months. Windows ending after today are left out.
+    """
+    today = today_utc()
+    windows: set[Window] = set()
+    for months_back in range(months):
+        first = month_start(today, months_back)
+        for days in WINDOW_DAYS:
+            for last_day in (
+                first + datetime.timedelta(days=days - 1),
+                first,
+                first - datetime.timedelta(days=1),
+            ):
+                if last_day <= today:
+                    windows.add(window_for_days(days, midnight(last_day)))
+    return sorted(windows, key=lambda w: (w.until, w.since))
+
+
+# ---- ticks and backfills -------------------------------------------------------------------
+
+
+def tick(db: Conn) -> int | None:
+    """One tick step on a sync connection: rows touched, None when the lock is busy, -1 on failure."""
+    row = db.execute("SELECT rollup_task_usage_dashboard_daily()").fetchone()
+    assert row is not None
+    value = row[0]
+    assert value is None or isinstance(value, int)
+    return value
+
+
+async def connect(database_url: str) -> AsyncConn:
+    """An autocommit async connection, as tick_until_caught_up and the wrappers want."""
+    return await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+
+
+async def catch_up(database_url: str) -> TickReport:
+    """`rollup tick` in-process: steps until everything committed before the call is rolled up."""
+    async with await connect(database_url) as conn:
+        return await tick_until_caught_up(conn)
+
+
+async def backfill(database_url: str) -> BackfillPlan:
+    """Plans and runs a full backfill on its own connection; returns the plan it walked."""
+    async with await connect(database_url) as conn:
+        plan = await plan_backfill(conn)
+        await run_backfill(conn, plan)
+        return plan
+
+
+# ---- reading the rollup's tables -------------------------------------------------------------
+
+
+def rollup_rows(
+    db: Conn, where: str = "TRUE", params: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Rows of task_usage_dashboard_daily (all columns) matching `where`, in key order."""
+    with db.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        cur.execute(
+            f"SELECT {ROLLUP_COLUMNS} FROM task_usage_dashboard_daily WHERE {where}"
+            " ORDER BY bucket_date, workspace_id, agent_id, project_id NULLS FIRST, model",
+            params or {},
+        )
+        return cur.fetchall()
+
+
+def rollup_state(db: Conn) -> dict[str, Any]:
+    """The rollup's state row."""
+    with db.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        cur.execute("SELECT * FROM task_usage_dashboard_rollup_state WHERE id = 1")
+        row = cur.fetchone()
+    assert row is not None
+    return row
+
+
+def queue(db: Conn) -> list[tuple[int, datetime.date]]:
+    """The invalidation queue as (id, bucket_date) in id order."""
+    rows = db.execute("SELECT id, bucket_date FROM task_usage_dashboard_dirty ORDER BY id").fetchall()
+    return [(int(r[0]), r[1]) for r in rows]
+
+
+def queued_days(db: Conn) -> set[datetime.date]:
+    """The distinct days waiting in the queue."""
+    return {d for _, d in queue(db)}
+
+
+def advisory_locks(db: Conn) -> int:
+    """Advisory locks held or awaited by any session (the rollup's is the only one in tests)."""
+    row = db.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def bucket_tokens(db: Conn, workspace_id: uuid.UUID) -> dict[tuple[datetime.date, uuid.UUID | None], int]:
+    """Input tokens of the workspace's rollup per (day, project), for "this bucket moved" checks."""
+    rows = db.execute(
+        "SELECT bucket_date, project_id, sum(input_tokens)::bigint FROM task_usage_dashboard_daily"
+        " WHERE workspace_id = %s GROUP BY 1, 2",
+        (workspace_id,),
+    ).fetchall()
+    return {(r[0], r[1]): int(r[2]) for r in rows}
+
+
+def assert_no_orphan_rollup_rows(db: Conn) -> None:
+    """No rollup row names a workspace or agent that is gone (nor an agent of another workspace).
+
+    Checks task_usage_dashboard_daily and every other rollup table (task_usage_dashboard_*) that
+    carries a workspace_id or agent_id column, so derived read levels are covered too.
+    """
+    columns = db.execute(
+        "SELECT table_name, array_agg(column_name::text) FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND starts_with(table_name, 'task_usage_dashboard_')"
+        "   AND column_name IN ('workspace_id', 'agent_id')"
+        " GROUP BY table_name"
+    ).fetchall()
+    checked = {str(name) for name, _ in columns}
+    assert "task_usage_dashboard_daily" in checked
+    for name, cols in columns:
+        table = sql.Identifier(str(name))
+        conditions: list[sql.Composable] = []
+        if "workspace_id" in cols:
+            conditions.append(
+                sql.SQL("NOT EXISTS (SELECT 1 FROM workspace AS w WHERE w.id = r.workspace_id)")
+            )
+        if "agent_id" in cols:
+            agent_in = " AND a.workspace_id = r.workspace_id" if "workspace_id" in cols else ""
+            conditions.append(
+                sql.SQL("NOT EXISTS (SELECT 1 FROM agent AS a WHERE a.id = r.agent_id{})").format(
+                    sql.SQL(agent_in)
+                )
+            )
+        query = sql.SQL("SELECT count(*) FROM {} AS r WHERE {}").format(
+            table, sql.SQL(" OR ").join(conditions)
+        )
+        row = db.execute(query).fetchone()
+        assert row is not None
+        assert row[0] == 0, f"{name}: {row[0]} row(s) without their workspace or agent"
+
+
+# ---- rollup == raw -----------------------------------------------------------------------------
+
+
+def _without_task_count(rows: Sequence[AgentUsage]) -> list[dict[str, Any]]:
+    result = []
+    for row in rows:
+        fields = msgspec.structs.asdict(row)
+        del fields["task_count"]
+        result.append(fields)
+    return result
+
+
+async def assert_rollup_matches_raw(
+    conn: AsyncConn,
+    workspace_ids: Iterable[uuid.UUID],
+    project_ids_by_workspace: Mapping[uuid.UUID, Sequence[uuid.UUID]] | None = None,
+    *,
+    by_agent_task_count: bool = True,
+    extra_windows: Sequence[Window] = (),
+) -> int:
+    """Rollup and raw read paths agree exactly for every workspace, window and project filter.
+
+    Windows: each of WINDOW_DAYS ending today, then `extra_windows` (see month_edge_windows).
+    Project filters: none, each project of the workspace, and a random UUID.
+    Pass by_agent_task_count=False only for worlds where guarantee 1's documented exception (a
+    task reporting one model under two providers on two UTC days) applies. Returns how many raw
+    rows were compared, so callers can make sure the comparison was not vacuous.
+    """
+    compared = 0
+    projects = project_ids_by_workspace or {}
+    workspaces = list(workspace_ids)
+    windows = [window_for_days(days) for days in WINDOW_DAYS] + list(extra_windows)
+    for workspace_id in workspaces:
+        filters: list[uuid.UUID | None] = [None, *projects.get(workspace_id, ()), uuid.uuid4()]
+        for window in windows:
+            for project_id in filters:
+                f = DashboardFilter(workspace_id=workspace_id, window=window, project_id=project_id)
+                span = f"{window.since.date()}..{window.until.date()}"
+                where = f"workspace {workspace_id}, window {span}, project {project_id}"
+                raw_daily: list[DailyUsage] = await queries.list_dashboard_usage_daily(conn, f)
+                rollup_daily = await queries.list_dashboard_usage_daily_rollup(conn, f)
+                assert rollup_daily == raw_daily, f"daily differs for {where}"
+                raw_agents: list[AgentUsage] = await queries.list_dashboard_usage_by_agent(conn, f)
+                rollup_agents = await queries.list_dashboard_usage_by_agent_rollup(conn, f)
+                if by_agent_task_count:
+                    assert rollup_agents == raw_agents, f"by-agent differs for {where}"
+                else:
+                    assert _without_task_count(rollup_agents) == _without_task_count(raw_agents), (
+                        f"by-agent differs for {where}"
+                    )
+                compared += len(raw_daily) + len(raw_agents)
+    return compared
+
+
+async def assert_matches(
+    database_url: str,
+    workspace_ids: Iterable[uuid.UUID],
+    project_ids_by_workspace: Mapping[uuid.UUID, Sequence[uuid.UUID]] | None = None,
+    *,
+    time_zone: str | None = None,
+    extra_windows: Sequence[Window] = (),
+) -> int:
+    """assert_rollup_matches_raw on a connection of its own, read from `time_zone` if given."""
+    async with await connect(database_url) as conn:
+        if time_zone is not None:
+            await conn.execute("SELECT set_config('TimeZone', %s, false)", (time_zone,))
+        return await assert_rollup_matches_raw(
+            conn, workspace_ids, project_ids_by_workspace, extra_windows=extra_windows
+        )
+
+
+# ---- the CLI ---------------------------------------------------------------------------------
+
+
+def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Runs `python -m app ARGS` against the test database (never the embedded default)."""
+    env = {k: v for k, v in os.environ.items() if k not in _CLI_SETTINGS}
+    env["DATABASE_URL"] = database_url
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
