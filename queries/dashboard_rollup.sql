@@ -63,6 +63,20 @@ bounds AS (
         first_month < end_month AS has_months
     FROM span
 ),
+-- The days not covered by whole months: all of them when there are none, else the days before
+-- the first whole month and those from the end of the last one.
+edges AS (
+    SELECT
+        since_date AS day_from,
+        CASE WHEN has_months THEN first_month ELSE until_date END AS day_to
+    FROM bounds
+    UNION ALL
+    SELECT
+        end_month,
+        until_date
+    FROM bounds
+    WHERE has_months
+),
 picked AS (
     SELECT
         m.agent_id,
@@ -88,28 +102,12 @@ picked AS (
         d.cache_read_tokens,
         d.cache_write_tokens,
         d.task_count
-    FROM bounds AS b
+    FROM edges AS e
     JOIN task_usage_dashboard_daily_agent_model AS d
         ON d.workspace_id = :workspace_id
-        AND d.bucket_date >= b.since_date
-        AND d.bucket_date < CASE WHEN b.has_months THEN b.first_month ELSE b.until_date END
+        AND d.bucket_date >= e.day_from
+        AND d.bucket_date < e.day_to
     WHERE CAST(:project_id AS uuid) IS NULL
-    UNION ALL
-    SELECT
-        d.agent_id,
-        d.model,
-        d.input_tokens,
-        d.output_tokens,
-        d.cache_read_tokens,
-        d.cache_write_tokens,
-        d.task_count
-    FROM bounds AS b
-    JOIN task_usage_dashboard_daily_agent_model AS d
-        ON d.workspace_id = :workspace_id
-        AND d.bucket_date >= b.end_month
-        AND d.bucket_date < b.until_date
-    WHERE CAST(:project_id AS uuid) IS NULL
-        AND b.has_months
     UNION ALL
     SELECT
         r.agent_id,
