@@ -8,9 +8,6 @@ bounded by a deadline. Without pg_cron (the embedded server) the command must sa
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 
 import psycopg
@@ -19,17 +16,11 @@ from psycopg.conninfo import make_conninfo
 from app.db import queries
 from app.db.queries import DashboardFilter
 from app.window import window_for_days
+from tests.rollup_helpers import run_cli
 from tests.world import World
 
 # pg_cron 1.4 starts jobs on minute boundaries; two minutes covers one full cycle and a retry.
 _JOB_DEADLINE_SECONDS = 150
-
-
-def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True, check=False
-    )
 
 
 def _cron_database(db: psycopg.Connection[tuple[object, ...]]) -> str | None:
@@ -68,20 +59,20 @@ def test_scheduled_tick_catches_up(
 ) -> None:
     cron_database = _cron_database(db)
     if cron_database is None:
-        result = _cli(database_url, "rollup", "schedule")
+        result = run_cli(database_url, "rollup", "schedule")
         assert result.returncode == 1
         assert result.stderr.count("\n") == 1
         assert "pg_cron is not loaded" in result.stderr
         return
 
-    assert _cli(database_url, "backfill").returncode == 0
+    assert run_cli(database_url, "backfill").returncode == 0
     ws = world.workspace()
     task = world.task(world.agent(ws))
     world.usage(task, input_tokens=42)
     f = DashboardFilter(workspace_id=ws, window=window_for_days(1))
     assert not asyncio.run(_rollup_matches_raw(database_url, f))
 
-    scheduled = _cli(database_url, "rollup", "schedule", "--every", "* * * * *")
+    scheduled = run_cli(database_url, "rollup", "schedule", "--every", "* * * * *")
     assert scheduled.returncode == 0, scheduled.stderr
     database = db.info.dbname
     try:
@@ -97,6 +88,6 @@ def test_scheduled_tick_catches_up(
             _wait_for_successful_run(cron_db, job_id)
         assert asyncio.run(_rollup_matches_raw(database_url, f))
     finally:
-        unscheduled = _cli(database_url, "rollup", "unschedule")
+        unscheduled = run_cli(database_url, "rollup", "unschedule")
     assert unscheduled.returncode == 0
     assert "unscheduled" in unscheduled.stdout

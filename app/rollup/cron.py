@@ -58,5 +58,6 @@ async def unschedule(conninfo: str) -> int:
     async with cron_conn:
         try:
             return await queries.unschedule_rollup_job(cron_conn, job_name(database))
-        except psycopg.errors.UndefinedTable:
+        except (psycopg.errors.InvalidSchemaName, psycopg.errors.UndefinedTable):
+            # pg_cron is preloaded but its extension was never created: nothing is scheduled.
             return 0
