@@ -296,3 +296,49 @@ def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
     )
+
+
+# Rows where the per-task level and raw usage disagree, over the days the level covers: each
+# (UTC day, task, model) of raw usage attributed as the read path does, both ways round.
+TASK_LEVEL_MISMATCHES_SQL = """
+WITH horizon AS (
+    SELECT task_usage_dashboard_task_level_from() AS first_day
+),
+raw AS (
+    SELECT
+        (u.created_at AT TIME ZONE 'UTC')::date AS bucket_date,
+        u.task_id,
+        u.model,
+        a.workspace_id,
+        t.agent_id,
+        i.project_id,
+        sum(u.input_tokens)::bigint AS input_tokens,
+        sum(u.output_tokens)::bigint AS output_tokens,
+        sum(u.cache_read_tokens)::bigint AS cache_read_tokens,
+        sum(u.cache_write_tokens)::bigint AS cache_write_tokens,
+        count(*) AS event_count
+    FROM task_usage AS u
+    JOIN agent_task_queue AS t ON t.id = u.task_id
+    JOIN agent AS a ON a.id = t.agent_id
+    LEFT JOIN issue AS i ON i.id = t.issue_id
+    WHERE (u.created_at AT TIME ZONE 'UTC')::date >= (SELECT first_day FROM horizon)
+    GROUP BY 1, 2, 3, 4, 5, 6
+),
+level AS (
+    SELECT
+        bucket_date, task_id, model, workspace_id, agent_id, project_id, input_tokens,
+        output_tokens, cache_read_tokens, cache_write_tokens, event_count
+    FROM task_usage_dashboard_daily_task_model
+    WHERE bucket_date >= (SELECT first_day FROM horizon)
+)
+SELECT
+    (SELECT count(*) FROM (SELECT * FROM raw EXCEPT ALL SELECT * FROM level) AS missing)
+    + (SELECT count(*) FROM (SELECT * FROM level EXCEPT ALL SELECT * FROM raw) AS extra)
+"""
+
+
+def task_level_mismatches(db: Conn) -> int:
+    """How many per-task level rows differ from raw usage (0 when the level is exact)."""
+    row = db.execute(TASK_LEVEL_MISMATCHES_SQL).fetchone()
+    assert row is not None
+    return int(row[0])

@@ -556,6 +556,23 @@ def test_up_after_down_rebuilds_the_identical_schema(empty_database_url: str) ->
     assert second == first
 
 
+def test_each_down_restores_the_schema_its_up_found(empty_database_url: str) -> None:
+    """Applying migrations one by one and reverting the newest each time gives back the exact
+    catalog before it, function bodies and trigger definitions included."""
+    runner = Runner(empty_database_url)
+    versions = _versions()
+    with _connect(empty_database_url) as conn:
+        runner.down("0000")  # creates schema_migrations and nothing else
+        for index, version in enumerate(versions):
+            before = _snapshot(conn)
+            previous = versions[index - 1] if index else "0000"
+            runner.up()
+            runner.down(previous)
+            assert _snapshot(conn) == before, f"{version} down left the schema changed"
+            assert runner.up() == versions[index:]
+            runner.down(version)
+
+
 def test_down_to_the_last_version_reverts_nothing(database_url: str) -> None:
     with _connect(database_url) as conn:
         before = _snapshot(conn)

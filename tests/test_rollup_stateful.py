@@ -52,6 +52,7 @@ from app.db import queries
 from app.db.queries import DashboardFilter, UsageReport
 from app.rollup.tick import tick_until_caught_up
 from app.window import window_for_days
+from tests.rollup_helpers import TASK_LEVEL_MISMATCHES_SQL
 
 T = TypeVar("T")
 AConn = AsyncConnection[Any]
@@ -135,6 +136,7 @@ PLATFORM_AND_ROLLUP_TABLES = (
     "task_usage_dashboard_daily_project_model",
     "task_usage_dashboard_daily_agent_model",
     "task_usage_dashboard_monthly_agent_model",
+    "task_usage_dashboard_daily_task_model",
     "task_usage_dashboard_dirty",
 )
 
@@ -686,6 +688,10 @@ class RollupMachine(RuleBasedStateMachine):
         orphans = await cur.fetchone()
         assert orphans is not None
         assert orphans[0] == 0, "rollup rows of a deleted agent or workspace survived the tick"
+        cur = await conn.execute(TASK_LEVEL_MISMATCHES_SQL)
+        mismatches = await cur.fetchone()
+        assert mismatches is not None
+        assert mismatches[0] == 0, "the per-task level differs from raw usage"
         now = datetime.datetime.now(UTC)
         windows = {f"days={days}": window_for_days(days, now) for days in WINDOW_DAYS}
         # Beyond what the API serves, so rows older than 365 days or in the future are compared too.
