@@ -239,6 +239,10 @@ DROP FUNCTION task_usage_dashboard_rebuild_tasks(date [], uuid []);
 DROP FUNCTION task_usage_dashboard_resum_buckets(date [], uuid [], uuid [], uuid [], text []);
 DROP FUNCTION task_usage_dashboard_rebuild_levels(date []);
 
+ALTER TABLE task_usage_dashboard_daily_agent_model RESET (fillfactor);
+ALTER TABLE task_usage_dashboard_daily_project_model RESET (fillfactor);
+ALTER TABLE task_usage_dashboard_daily_model RESET (fillfactor);
+
 DROP TRIGGER task_usage_dashboard_usage_moved ON task_usage;
 DROP FUNCTION task_usage_dashboard_enqueue_moved_usage();
 

@@ -17,8 +17,9 @@ COMMENT ON COLUMN task_usage_dashboard_dirty.task_id IS
     'The task whose usage of bucket_date changed; null: every task of that day.';
 
 -- One row per (UTC day, task, model) for the days since task_usage_dashboard_task_level_from():
--- the task's usage of that day and model with the attribution it had when rebuilt. A task has one agent and one issue, so each row lies in
--- exactly one bucket of task_usage_dashboard_daily and adds exactly one to its task_count.
+-- the task's usage of that day and model with the attribution it had when rebuilt. A task has
+-- one agent and one issue, so each row lies in exactly one bucket of task_usage_dashboard_daily
+-- and adds exactly one to its task_count.
 CREATE TABLE task_usage_dashboard_daily_task_model (
     bucket_date date NOT NULL,
     task_id uuid NOT NULL,
@@ -159,8 +160,10 @@ $$;
 
 -- Rebuilds the daily read levels of the given days from their base rows (task counts
 -- included: a task has one agent and one project, so per-bucket distinct counts add up exactly
--- per day). One pass over the days' base rows computes all three levels as grouping sets; the
--- caller rebuilds the months.
+-- per day). One pass over the days' base rows computes all three levels as grouping sets; rows
+-- whose sums changed are updated in place (their keys, the only indexed columns, stay, so the
+-- updates are HOT and touch no index), rows no base row backs any more are deleted. The caller
+-- rebuilds the months.
 CREATE FUNCTION task_usage_dashboard_rebuild_levels(p_days date []) RETURNS void
 LANGUAGE plpgsql
 -- Room to hash the groups (a few thousand a day): the planner, guessing far more, would
@@ -168,14 +171,6 @@ LANGUAGE plpgsql
 SET work_mem = '64MB'
 AS $$
 BEGIN
-    WITH by_model AS (
-        DELETE FROM task_usage_dashboard_daily_model WHERE bucket_date = ANY (p_days)
-    ),
-    by_project AS (
-        DELETE FROM task_usage_dashboard_daily_project_model WHERE bucket_date = ANY (p_days)
-    )
-    DELETE FROM task_usage_dashboard_daily_agent_model WHERE bucket_date = ANY (p_days);
-
     -- level: 3 = per model, 1 = per agent and model, 2 = per project and model (GROUPING bits:
     -- 2 when agent_id is summed over, 1 when project_id is).
     WITH sums AS (
@@ -200,7 +195,7 @@ BEGIN
         )
     ),
     by_model AS (
-        INSERT INTO task_usage_dashboard_daily_model (
+        INSERT INTO task_usage_dashboard_daily_model AS l (
             workspace_id, bucket_date, model,
             input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
         )
@@ -209,9 +204,20 @@ BEGIN
             input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
         FROM sums
         WHERE level = 3
+        ON CONFLICT (workspace_id, bucket_date, model) DO UPDATE
+        SET input_tokens = EXCLUDED.input_tokens,
+            output_tokens = EXCLUDED.output_tokens,
+            cache_read_tokens = EXCLUDED.cache_read_tokens,
+            cache_write_tokens = EXCLUDED.cache_write_tokens,
+            task_count = EXCLUDED.task_count
+        WHERE (l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
+               l.task_count)
+            IS DISTINCT FROM
+              (EXCLUDED.input_tokens, EXCLUDED.output_tokens, EXCLUDED.cache_read_tokens,
+               EXCLUDED.cache_write_tokens, EXCLUDED.task_count)
     ),
     by_project AS (
-        INSERT INTO task_usage_dashboard_daily_project_model (
+        INSERT INTO task_usage_dashboard_daily_project_model AS l (
             workspace_id, project_id, bucket_date, model,
             input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
         )
@@ -221,18 +227,97 @@ BEGIN
         FROM sums
         WHERE level = 2
             AND project_id IS NOT NULL
+        ON CONFLICT (workspace_id, project_id, bucket_date, model) DO UPDATE
+        SET input_tokens = EXCLUDED.input_tokens,
+            output_tokens = EXCLUDED.output_tokens,
+            cache_read_tokens = EXCLUDED.cache_read_tokens,
+            cache_write_tokens = EXCLUDED.cache_write_tokens,
+            task_count = EXCLUDED.task_count
+        WHERE (l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
+               l.task_count)
+            IS DISTINCT FROM
+              (EXCLUDED.input_tokens, EXCLUDED.output_tokens, EXCLUDED.cache_read_tokens,
+               EXCLUDED.cache_write_tokens, EXCLUDED.task_count)
+    ),
+    by_agent AS (
+        INSERT INTO task_usage_dashboard_daily_agent_model AS l (
+            workspace_id, bucket_date, agent_id, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
+        )
+        SELECT
+            workspace_id, bucket_date, agent_id, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
+        FROM sums
+        WHERE level = 1
+        ON CONFLICT (workspace_id, bucket_date, agent_id, model) DO UPDATE
+        SET input_tokens = EXCLUDED.input_tokens,
+            output_tokens = EXCLUDED.output_tokens,
+            cache_read_tokens = EXCLUDED.cache_read_tokens,
+            cache_write_tokens = EXCLUDED.cache_write_tokens,
+            task_count = EXCLUDED.task_count
+        WHERE (l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
+               l.task_count)
+            IS DISTINCT FROM
+              (EXCLUDED.input_tokens, EXCLUDED.output_tokens, EXCLUDED.cache_read_tokens,
+               EXCLUDED.cache_write_tokens, EXCLUDED.task_count)
+    ),
+    by_model_gone AS (
+        SELECT workspace_id, bucket_date, model
+        FROM task_usage_dashboard_daily_model
+        WHERE bucket_date = ANY (p_days)
+        EXCEPT
+        SELECT workspace_id, bucket_date, model
+        FROM sums
+        WHERE level = 3
+    ),
+    by_model_removed AS (
+        DELETE FROM task_usage_dashboard_daily_model AS l
+        USING by_model_gone AS g
+        WHERE l.workspace_id = g.workspace_id
+            AND l.bucket_date = g.bucket_date
+            AND l.model = g.model
+    ),
+    by_project_gone AS (
+        SELECT workspace_id, project_id, bucket_date, model
+        FROM task_usage_dashboard_daily_project_model
+        WHERE bucket_date = ANY (p_days)
+        EXCEPT
+        SELECT workspace_id, project_id, bucket_date, model
+        FROM sums
+        WHERE level = 2
+            AND project_id IS NOT NULL
+    ),
+    by_project_removed AS (
+        DELETE FROM task_usage_dashboard_daily_project_model AS l
+        USING by_project_gone AS g
+        WHERE l.workspace_id = g.workspace_id
+            AND l.project_id = g.project_id
+            AND l.bucket_date = g.bucket_date
+            AND l.model = g.model
+    ),
+    by_agent_gone AS (
+        SELECT workspace_id, bucket_date, agent_id, model
+        FROM task_usage_dashboard_daily_agent_model
+        WHERE bucket_date = ANY (p_days)
+        EXCEPT
+        SELECT workspace_id, bucket_date, agent_id, model
+        FROM sums
+        WHERE level = 1
     )
-    INSERT INTO task_usage_dashboard_daily_agent_model (
-        workspace_id, bucket_date, agent_id, model,
-        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
-    )
-    SELECT
-        workspace_id, bucket_date, agent_id, model,
-        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
-    FROM sums
-    WHERE level = 1;
+    DELETE FROM task_usage_dashboard_daily_agent_model AS l
+    USING by_agent_gone AS g
+    WHERE l.workspace_id = g.workspace_id
+        AND l.bucket_date = g.bucket_date
+        AND l.agent_id = g.agent_id
+        AND l.model = g.model;
 END;
 $$;
+
+-- The read levels are rewritten in place every tick: leave room on each page for the new
+-- row versions, so an update stays on its page (HOT) instead of adding index entries.
+ALTER TABLE task_usage_dashboard_daily_model SET (fillfactor = 70);
+ALTER TABLE task_usage_dashboard_daily_project_model SET (fillfactor = 70);
+ALTER TABLE task_usage_dashboard_daily_agent_model SET (fillfactor = 70);
 
 -- Re-sums the given buckets of task_usage_dashboard_daily from the per-task level (through its
 -- bucket index): buckets with rows are upserted (unchanged sums left alone), buckets left empty

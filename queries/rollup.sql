@@ -114,3 +114,14 @@ SET watermark_at = greatest(watermark_at, backfill_upper_bound),
     backfill_upper_bound = NULL,
     backfill_done_before = NULL
 WHERE id = 1;
+
+-- name: analyze_rollup()!
+-- After a backfill rewrote the rollup's tables wholesale: fresh statistics, so the first reads
+-- and ticks are planned on the real row counts instead of whatever autovacuum last saw.
+ANALYZE
+    task_usage_dashboard_daily,
+    task_usage_dashboard_daily_model,
+    task_usage_dashboard_daily_project_model,
+    task_usage_dashboard_daily_agent_model,
+    task_usage_dashboard_monthly_agent_model,
+    task_usage_dashboard_daily_task_model;

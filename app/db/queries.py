@@ -317,6 +317,11 @@ async def finish_backfill(conn: Connection) -> None:
     await QUERIES.finish_backfill(conn)
 
 
+async def analyze_rollup(conn: Connection) -> None:
+    """Gathers planner statistics on every rollup table (after a backfill)."""
+    await QUERIES.analyze_rollup(conn)
+
+
 # ---- pg_cron ------------------------------------------------------------------------------
 
 

@@ -120,6 +120,7 @@ async def run_backfill(
             if on_progress is not None:
                 on_progress(done, len(plan.slices))
         await queries.finish_backfill(conn)
+        await queries.analyze_rollup(conn)
     finally:
         # After an interruption the session may be unusable; closing it releases the lock too.
         with contextlib.suppress(psycopg.Error):
