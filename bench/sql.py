@@ -41,9 +41,14 @@ async def vacuum_analyze(conn: Connection) -> None:
     await _QUERIES.vacuum_analyze(conn)
 
 
-async def vacuum_analyze_rollup(conn: Connection) -> None:
-    """VACUUM (ANALYZE) the rollup table; conn must autocommit."""
-    await _QUERIES.vacuum_analyze_rollup(conn)
+async def vacuum_rollup(conn: Connection) -> None:
+    """VACUUM the rollup's tables; conn must autocommit."""
+    await _QUERIES.vacuum_rollup(conn)
+
+
+async def checkpoint(conn: Connection) -> None:
+    """CHECKPOINT (needs superuser or pg_checkpoint)."""
+    await _QUERIES.checkpoint(conn)
 
 
 async def disable_usage_triggers(conn: Connection) -> None:
