@@ -90,11 +90,11 @@ FULL = Scale(
     tick_rounds=7,
     tick_changes=1_000,
     write_writers=4,
-    # 20,000 rows a round (~2 s): 4,000-row rounds lasted ~0.4 s and their ratio swung with
-    # every checkpoint and commit flush.
+    # 20,000 rows a round (~2.5 s), eight rounds each way: short rounds swung with every
+    # checkpoint and commit flush, more than the triggers cost.
     write_batches_per_writer=250,
     write_batch_rows=20,
-    write_round_pairs=4,
+    write_round_pairs=8,
 )
 
 SMALL = Scale(

@@ -171,9 +171,10 @@ LANGUAGE plpgsql
 SET work_mem = '64MB'
 AS $$
 BEGIN
-    -- level: 3 = per model, 1 = per agent and model, 2 = per project and model (GROUPING bits:
-    -- 2 when agent_id is summed over, 1 when project_id is).
-    WITH sums AS (
+    -- level: 1 = per agent and model, 2 = per project and model (GROUPING bits: 2 when agent_id
+    -- is summed over, 1 when project_id is), 3 = per model, summed from the agent level (a few
+    -- hundred rows a day instead of every base row again).
+    WITH base_sums AS (
         SELECT
             GROUPING(agent_id, project_id) AS level,
             workspace_id,
@@ -189,10 +190,29 @@ BEGIN
         FROM task_usage_dashboard_daily
         WHERE bucket_date = ANY (p_days)
         GROUP BY GROUPING SETS (
-            (workspace_id, bucket_date, model),
             (workspace_id, bucket_date, agent_id, model),
             (workspace_id, bucket_date, project_id, model)
         )
+    ),
+    sums AS (
+        SELECT *
+        FROM base_sums
+        UNION ALL
+        SELECT
+            3,
+            workspace_id,
+            bucket_date,
+            NULL,
+            NULL,
+            model,
+            sum(input_tokens),
+            sum(output_tokens),
+            sum(cache_read_tokens),
+            sum(cache_write_tokens),
+            sum(task_count)
+        FROM base_sums
+        WHERE level = 1
+        GROUP BY workspace_id, bucket_date, model
     ),
     by_model AS (
         INSERT INTO task_usage_dashboard_daily_model AS l (
