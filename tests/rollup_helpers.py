@@ -101,6 +101,39 @@ def tick(db: Conn) -> int | None:
     return value
 
 
+def counted_tick(database_url: str) -> dict[str, int]:
+    """One tick with sequential scans off; the rows and index scans it spent on the raw tables.
+
+    With sequential scans off the planner must find an index path, and the transaction's own
+    statistics count what the real tick read, whatever its SQL looks like (planner probes of
+    index ends included, which are a few rows whatever the history).
+    """
+    with psycopg.connect(database_url, autocommit=False) as ticker:
+        ticker.execute("SET LOCAL enable_seqscan = off")
+        assert (tick(ticker) or 0) > 0
+        row = ticker.execute(
+            "SELECT"
+            " sum(seq_scan) FILTER (WHERE relname = 'task_usage'),"
+            " sum(seq_scan) FILTER (WHERE relname = 'agent_task_queue'),"
+            " sum(idx_tup_fetch) FILTER (WHERE relname = 'task_usage'),"
+            " sum(idx_tup_fetch) FILTER (WHERE relname = 'agent_task_queue'),"
+            " pg_stat_get_xact_numscans('task_usage_created_at_idx'::regclass),"
+            " pg_stat_get_xact_numscans('task_usage_task_id_idx'::regclass)"
+            " FROM pg_stat_xact_user_tables"
+        ).fetchone()
+        ticker.commit()
+    assert row is not None
+    names = (
+        "usage_seq_scans",
+        "task_seq_scans",
+        "usage_rows",
+        "task_rows",
+        "task_usage_created_at_idx",
+        "task_usage_task_id_idx",
+    )
+    return dict(zip(names, (int(v or 0) for v in row), strict=True))
+
+
 async def connect(database_url: str) -> AsyncConn:
     """An autocommit async connection, as tick_until_caught_up and the wrappers want."""
     return await psycopg.AsyncConnection.connect(database_url, autocommit=True)

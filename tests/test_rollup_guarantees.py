@@ -34,6 +34,7 @@ from tests.rollup_helpers import (
     backfill,
     catch_up,
     connect,
+    counted_tick,
     day,
     month_edge_windows,
     queue,
@@ -505,39 +506,6 @@ async def test_a_tick_after_one_change_today_rewrites_only_todays_changed_bucket
     ]
     assert changed[0]["updated_at"] > max(r["updated_at"] for r in before)
     assert [r for r in before if r not in after] == [r for r in before if r["model"] == "today-changed"]
-
-
-def counted_tick(database_url: str) -> dict[str, int]:
-    """One tick with sequential scans off; the rows and index scans it spent on the raw tables.
-
-    With sequential scans off the planner must find an index path, and the transaction's own
-    statistics count what the real tick read, whatever its SQL looks like (planner probes of
-    index ends included, which are a few rows whatever the history).
-    """
-    with open_transaction(database_url) as ticker:
-        ticker.execute("SET LOCAL enable_seqscan = off")
-        assert (tick(ticker) or 0) > 0
-        row = ticker.execute(
-            "SELECT"
-            " sum(seq_scan) FILTER (WHERE relname = 'task_usage'),"
-            " sum(seq_scan) FILTER (WHERE relname = 'agent_task_queue'),"
-            " sum(idx_tup_fetch) FILTER (WHERE relname = 'task_usage'),"
-            " sum(idx_tup_fetch) FILTER (WHERE relname = 'agent_task_queue'),"
-            " pg_stat_get_xact_numscans('task_usage_created_at_idx'::regclass),"
-            " pg_stat_get_xact_numscans('task_usage_task_id_idx'::regclass)"
-            " FROM pg_stat_xact_user_tables"
-        ).fetchone()
-        ticker.commit()
-    assert row is not None
-    names = (
-        "usage_seq_scans",
-        "task_seq_scans",
-        "usage_rows",
-        "task_rows",
-        "task_usage_created_at_idx",
-        "task_usage_task_id_idx",
-    )
-    return dict(zip(names, (int(v or 0) for v in row), strict=True))
 
 
 # A change inside the per-task horizon (today) is rebuilt from the changed task's rows; one on
