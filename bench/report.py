@@ -165,7 +165,8 @@ _HOW = """\
 - SQL figures: the typed wrappers of `app.db.queries` on one async psycopg connection
   (`prepare_threshold=None`, autocommit, like the app's pool); p50 of N runs after one warm-up
   run; `_project` = the large workspace's first project. Rollup figures are taken after a full
-  backfill, and the rollup's daily answer is checked equal to the raw one.
+  backfill (which ends with ANALYZE of the rollup tables) and a VACUUM of those tables, and the
+  rollup's daily answer is checked equal to the raw one.
 - HTTP: `granian --interface asgi --factory app.api.app:create_app` as a subprocess on
   127.0.0.1 (rollup scheduler off); a rollup server with 2 workers (latency on one keep-alive
   connection, then throughput) and a raw server with 1 worker (latency). A personal access token
@@ -174,6 +175,8 @@ _HOW = """\
   error counts in `http_errors`; `http_client_cpu_pct` is the load generator's own CPU time over
   the run's wall time (far below 100 % means it was not the bottleneck).
   `http_overhead_ms` = HTTP p50 - rollup SQL p50 (daily, 30 days).
+- Tick and writes start after a CHECKPOINT, so the seed's and the backfill's dirty pages are not
+  flushed inside their timings.
 - Tick: per round, 1,000 `upsert_task_usage` reports in batches of 20 (half re-reports of rows of
   today and the last 7 days, half new rows on those rows' tasks, which land today), then one timed
   `tick_until_caught_up`; p50 over the rounds after a warm-up round. `small` is the same on a
