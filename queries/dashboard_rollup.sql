@@ -36,23 +36,32 @@ ORDER BY date DESC, model ASC;
 
 -- name: list_dashboard_usage_by_agent_rollup(workspace_id, since_date, until_date, project_id)
 -- ListDashboardUsageByAgent from the rollup: same rows and order as the raw query.
--- Whole workspace: the window's whole UTC months from task_usage_dashboard_monthly_agent_model
--- and its edge days (before the first and after the last whole month) from
--- task_usage_dashboard_daily_agent_model, each a primary-key range; so a year reads about
--- 12 months plus at most 60 days of per-agent rows. One project: the base table through its
--- covering (workspace, project, date) index, an index-only scan.
+-- The window is cut into whole UTC months, then whole weeks (Monday to Sunday) of the days left
+-- at its edges, then single days, each read from the level of its size by a primary-key or
+-- covering-index range; so a year reads about 12 months, 8 weeks and 12 days of rows per agent
+-- and model, and 30 days about 4 weeks and 6 days.
+-- Whole workspace: task_usage_dashboard_monthly_agent_model, task_usage_dashboard_weekly_agent_model
+-- and task_usage_dashboard_daily_agent_model. One project: no weeks;
+-- task_usage_dashboard_monthly_project_agent_model for the settled months (those before the
+-- state's project_months_before, read in this same snapshot) and the base table's covering
+-- (workspace, project, date) index for the other days, an index-only scan.
 -- task_count sums per-day distinct counts: a task reporting one model under two providers on two
 -- UTC days counts once per day here (the documented exception of rollup.md, guarantee 1).
 WITH span AS (
     SELECT
         CAST(:since_date AS date) AS since_date,
         CAST(:until_date AS date) AS until_date,
+        -- The first month starting on or after since_date.
+        (date_trunc('month', CAST(:since_date AS timestamp) - INTERVAL '1 day')
+            + INTERVAL '1 month')::date AS first_month,
         CASE
-            WHEN date_trunc('month', CAST(:since_date AS timestamp)) = CAST(:since_date AS timestamp)
-                THEN CAST(:since_date AS date)
-            ELSE (date_trunc('month', CAST(:since_date AS timestamp)) + INTERVAL '1 month')::date
-        END AS first_month,
-        date_trunc('month', CAST(:until_date AS timestamp))::date AS end_month
+            WHEN CAST(:project_id AS uuid) IS NULL
+                THEN date_trunc('month', CAST(:until_date AS timestamp))::date
+            ELSE least(
+                date_trunc('month', CAST(:until_date AS timestamp))::date,
+                (SELECT project_months_before FROM task_usage_dashboard_rollup_state WHERE id = 1)
+            )
+        END AS end_month
 ),
 bounds AS (
     SELECT
@@ -77,6 +86,40 @@ edges AS (
     FROM bounds
     WHERE has_months
 ),
+-- Each edge's whole weeks (whole workspace only: there is no weekly project level).
+edge_weeks AS (
+    SELECT
+        day_from,
+        day_to,
+        first_week,
+        end_week,
+        CAST(:project_id AS uuid) IS NULL AND first_week < end_week AS has_weeks
+    FROM (
+        SELECT
+            day_from,
+            day_to,
+            CASE
+                WHEN date_trunc('week', day_from::timestamp)::date = day_from THEN day_from
+                ELSE (date_trunc('week', day_from::timestamp) + INTERVAL '1 week')::date
+            END AS first_week,
+            date_trunc('week', day_to::timestamp)::date AS end_week
+        FROM edges
+    ) AS e
+),
+-- The days left: each edge whole when it has no whole week, else its days before the first
+-- whole week and those from the end of the last one.
+day_spans AS (
+    SELECT
+        day_from,
+        CASE WHEN has_weeks THEN first_week ELSE day_to END AS day_to
+    FROM edge_weeks
+    UNION ALL
+    SELECT
+        end_week,
+        day_to
+    FROM edge_weeks
+    WHERE has_weeks
+),
 picked AS (
     SELECT
         m.agent_id,
@@ -86,13 +129,30 @@ picked AS (
         m.cache_read_tokens,
         m.cache_write_tokens,
         m.task_count
-    FROM bounds AS b
-    JOIN task_usage_dashboard_monthly_agent_model AS m
-        ON m.workspace_id = :workspace_id
-        AND m.month >= b.first_month
-        AND m.month < b.end_month
+    FROM task_usage_dashboard_monthly_agent_model AS m
+    -- The months' bounds are written on the parameters again, not read from bounds, so the
+    -- planner sees the real range and scans the primary key (workspace first), not every
+    -- workspace's months through the month index.
     WHERE CAST(:project_id AS uuid) IS NULL
-        AND b.has_months
+        AND m.workspace_id = :workspace_id
+        AND m.month >= (date_trunc('month', CAST(:since_date AS timestamp) - INTERVAL '1 day')
+            + INTERVAL '1 month')::date
+        AND m.month < date_trunc('month', CAST(:until_date AS timestamp))::date
+    UNION ALL
+    SELECT
+        w.agent_id,
+        w.model,
+        w.input_tokens,
+        w.output_tokens,
+        w.cache_read_tokens,
+        w.cache_write_tokens,
+        w.task_count
+    FROM edge_weeks AS e
+    JOIN task_usage_dashboard_weekly_agent_model AS w
+        ON w.workspace_id = :workspace_id
+        AND w.week >= e.first_week
+        AND w.week < e.end_week
+    WHERE e.has_weeks
     UNION ALL
     SELECT
         d.agent_id,
@@ -102,12 +162,33 @@ picked AS (
         d.cache_read_tokens,
         d.cache_write_tokens,
         d.task_count
-    FROM edges AS e
+    FROM day_spans AS ds
     JOIN task_usage_dashboard_daily_agent_model AS d
         ON d.workspace_id = :workspace_id
-        AND d.bucket_date >= e.day_from
-        AND d.bucket_date < e.day_to
+        AND d.bucket_date >= ds.day_from
+        AND d.bucket_date < ds.day_to
     WHERE CAST(:project_id AS uuid) IS NULL
+    UNION ALL
+    SELECT
+        pm.agent_id,
+        pm.model,
+        pm.input_tokens,
+        pm.output_tokens,
+        pm.cache_read_tokens,
+        pm.cache_write_tokens,
+        pm.task_count
+    FROM task_usage_dashboard_monthly_project_agent_model AS pm
+    -- As above, and only the settled months.
+    WHERE pm.workspace_id = :workspace_id
+        AND pm.project_id = CAST(:project_id AS uuid)
+        AND pm.month >= (date_trunc('month', CAST(:since_date AS timestamp) - INTERVAL '1 day')
+            + INTERVAL '1 month')::date
+        AND pm.month < date_trunc('month', CAST(:until_date AS timestamp))::date
+        AND pm.month < (
+            SELECT project_months_before
+            FROM task_usage_dashboard_rollup_state
+            WHERE id = 1
+        )
     UNION ALL
     SELECT
         r.agent_id,
@@ -117,11 +198,12 @@ picked AS (
         r.cache_read_tokens,
         r.cache_write_tokens,
         r.task_count
-    FROM task_usage_dashboard_daily AS r
-    WHERE r.workspace_id = :workspace_id
+    FROM day_spans AS ds
+    JOIN task_usage_dashboard_daily AS r
+        ON r.workspace_id = :workspace_id
         AND r.project_id = CAST(:project_id AS uuid)
-        AND r.bucket_date >= :since_date
-        AND r.bucket_date < :until_date
+        AND r.bucket_date >= ds.day_from
+        AND r.bucket_date < ds.day_to
 )
 SELECT
     agent_id,

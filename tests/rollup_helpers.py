@@ -89,6 +89,12 @@ def month_edge_windows(months: int = 3) -> list[Window]:
     return sorted(windows, key=lambda w: (w.until, w.since))
 
 
+def week_edge_windows() -> list[Window]:
+    """Windows of 1 to 15 days ending on each of the last seven days: every weekday as a first
+    and a last day, with no, one and two whole weeks inside."""
+    return [window_for_days(days, midnight(day(days_ago))) for days_ago in range(7) for days in range(1, 16)]
+
+
 # ---- ticks and backfills -------------------------------------------------------------------
 
 
@@ -370,8 +376,89 @@ SELECT
 """
 
 
-def task_level_mismatches(db: Conn) -> int:
-    """How many per-task level rows differ from raw usage (0 when the level is exact)."""
-    row = db.execute(TASK_LEVEL_MISMATCHES_SQL).fetchone()
+def _count(db: Conn, query: str) -> int:
+    row = db.execute(query).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def task_level_mismatches(db: Conn) -> int:
+    """How many per-task level rows differ from raw usage (0 when the level is exact)."""
+    return _count(db, TASK_LEVEL_MISMATCHES_SQL)
+
+
+# Rows where the monthly per-project level and the base table disagree: every settled month
+# (before the state's project_months_before) of the base table's project rows summed, both ways
+# round, and any level row of a month that has not settled counts as extra.
+PROJECT_MONTH_MISMATCHES_SQL = """
+WITH settled AS (
+    SELECT project_months_before AS before
+    FROM task_usage_dashboard_rollup_state
+    WHERE id = 1
+),
+base AS (
+    SELECT
+        workspace_id,
+        project_id,
+        date_trunc('month', bucket_date::timestamp)::date AS month,
+        agent_id,
+        model,
+        sum(input_tokens)::bigint AS input_tokens,
+        sum(output_tokens)::bigint AS output_tokens,
+        sum(cache_read_tokens)::bigint AS cache_read_tokens,
+        sum(cache_write_tokens)::bigint AS cache_write_tokens,
+        sum(task_count)::bigint AS task_count
+    FROM task_usage_dashboard_daily
+    WHERE project_id IS NOT NULL
+        AND bucket_date < (SELECT before FROM settled)
+    GROUP BY 1, 2, 3, 4, 5
+),
+level AS (
+    SELECT
+        workspace_id, project_id, month, agent_id, model, input_tokens, output_tokens,
+        cache_read_tokens, cache_write_tokens, task_count
+    FROM task_usage_dashboard_monthly_project_agent_model
+)
+SELECT
+    (SELECT count(*) FROM (SELECT * FROM base EXCEPT ALL SELECT * FROM level) AS missing)
+    + (SELECT count(*) FROM (SELECT * FROM level EXCEPT ALL SELECT * FROM base) AS extra)
+"""
+
+
+def project_month_mismatches(db: Conn) -> int:
+    """How many monthly per-project level rows differ from the base table (0 when exact)."""
+    return _count(db, PROJECT_MONTH_MISMATCHES_SQL)
+
+
+# Rows where the weekly per-agent level and the per-agent daily level disagree: every week
+# (Monday to Sunday) of the daily level summed, both ways round.
+WEEK_LEVEL_MISMATCHES_SQL = """
+WITH daily AS (
+    SELECT
+        workspace_id,
+        date_trunc('week', bucket_date::timestamp)::date AS week,
+        agent_id,
+        model,
+        sum(input_tokens)::bigint AS input_tokens,
+        sum(output_tokens)::bigint AS output_tokens,
+        sum(cache_read_tokens)::bigint AS cache_read_tokens,
+        sum(cache_write_tokens)::bigint AS cache_write_tokens,
+        sum(task_count)::bigint AS task_count
+    FROM task_usage_dashboard_daily_agent_model
+    GROUP BY 1, 2, 3, 4
+),
+level AS (
+    SELECT
+        workspace_id, week, agent_id, model, input_tokens, output_tokens, cache_read_tokens,
+        cache_write_tokens, task_count
+    FROM task_usage_dashboard_weekly_agent_model
+)
+SELECT
+    (SELECT count(*) FROM (SELECT * FROM daily EXCEPT ALL SELECT * FROM level) AS missing)
+    + (SELECT count(*) FROM (SELECT * FROM level EXCEPT ALL SELECT * FROM daily) AS extra)
+"""
+
+
+def week_level_mismatches(db: Conn) -> int:
+    """How many weekly per-agent level rows differ from the per-agent daily level (0 when exact)."""
+    return _count(db, WEEK_LEVEL_MISMATCHES_SQL)

@@ -277,7 +277,9 @@ ROLLUP_TABLES = (
     "task_usage_dashboard_daily_model",
     "task_usage_dashboard_daily_project_model",
     "task_usage_dashboard_daily_agent_model",
+    "task_usage_dashboard_weekly_agent_model",
     "task_usage_dashboard_monthly_agent_model",
+    "task_usage_dashboard_monthly_project_agent_model",
     "task_usage_dashboard_daily_task_model",
 )
 

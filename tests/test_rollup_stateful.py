@@ -52,7 +52,11 @@ from app.db import queries
 from app.db.queries import DashboardFilter, UsageReport
 from app.rollup.tick import tick_until_caught_up
 from app.window import window_for_days
-from tests.rollup_helpers import TASK_LEVEL_MISMATCHES_SQL
+from tests.rollup_helpers import (
+    PROJECT_MONTH_MISMATCHES_SQL,
+    TASK_LEVEL_MISMATCHES_SQL,
+    WEEK_LEVEL_MISMATCHES_SQL,
+)
 
 T = TypeVar("T")
 AConn = AsyncConnection[Any]
@@ -75,14 +79,15 @@ MAX_TASKS = 12
 # microsecond, and by the UTC offsets of the writers' time zones (+14, +5:30, -8/-7, -11).
 # (today is the UTC date when the test started; a run across midnight only shifts the days.)
 # Day offsets: the edges of every window (days = 1, 2, 7, 31, 365 cover offsets -(days - 1)..0),
-# any day of the last ~40, and days far outside every window (older than 365 days, future).
+# any day of the last ~40, days of settled months (-200, -95: summed monthly per project) and
+# days far outside every window (older than 365 days, future).
 FAR_DAYS = 1000  # no created_at is further than this from today
 WINDOW_EDGES = st.sampled_from([0, -1, -2, -6, -7, -30, -31, -364, 1])
 DAY_OFFSETS = st.one_of(
     WINDOW_EDGES,
     st.integers(min_value=-40, max_value=1),
     st.integers(min_value=-40, max_value=1),
-    st.sampled_from([-400, -366, -365, 2, 45, 400]),
+    st.sampled_from([-400, -366, -365, -200, -95, 2, 45, 400]),
 )
 TIME_OFFSETS = st.sampled_from(
     [
@@ -135,7 +140,9 @@ PLATFORM_AND_ROLLUP_TABLES = (
     "task_usage_dashboard_daily_model",
     "task_usage_dashboard_daily_project_model",
     "task_usage_dashboard_daily_agent_model",
+    "task_usage_dashboard_weekly_agent_model",
     "task_usage_dashboard_monthly_agent_model",
+    "task_usage_dashboard_monthly_project_agent_model",
     "task_usage_dashboard_daily_task_model",
     "task_usage_dashboard_dirty",
 )
@@ -688,10 +695,15 @@ class RollupMachine(RuleBasedStateMachine):
         orphans = await cur.fetchone()
         assert orphans is not None
         assert orphans[0] == 0, "rollup rows of a deleted agent or workspace survived the tick"
-        cur = await conn.execute(TASK_LEVEL_MISMATCHES_SQL)
-        mismatches = await cur.fetchone()
-        assert mismatches is not None
-        assert mismatches[0] == 0, "the per-task level differs from raw usage"
+        for level_check, level in (
+            (TASK_LEVEL_MISMATCHES_SQL, "the per-task level differs from raw usage"),
+            (PROJECT_MONTH_MISMATCHES_SQL, "the monthly per-project level differs from the base table"),
+            (WEEK_LEVEL_MISMATCHES_SQL, "the weekly per-agent level differs from the per-agent daily level"),
+        ):
+            cur = await conn.execute(level_check)
+            mismatches = await cur.fetchone()
+            assert mismatches is not None
+            assert mismatches[0] == 0, level
         now = datetime.datetime.now(UTC)
         windows = {f"days={days}": window_for_days(days, now) for days in WINDOW_DAYS}
         # Beyond what the API serves, so rows older than 365 days or in the future are compared too.
