@@ -104,18 +104,19 @@ class HttpConnection:
                 await writer.wait_closed()
 
 
+async def get_ok(conn: HttpConnection, request: bytes) -> bytes:
+    """Sends one request on conn; the body of its 200 response, else HttpError."""
+    status, body = await conn.get(request)
+    if status != 200:
+        raise HttpError(f"HTTP {status}: {body[:200]!r}")
+    return body
+
+
 async def p50_request_ms(port: int, request: bytes, runs: int, warmup: int = 3) -> float:
     """Median milliseconds of sequential requests on one keep-alive connection; every one must be 200."""
     conn = HttpConnection(port)
-
-    async def once() -> object:
-        status, body = await conn.get(request)
-        if status != 200:
-            raise HttpError(f"HTTP {status}: {body[:200]!r}")
-        return body
-
     try:
-        return await p50_ms(once, runs, warmup)
+        return await p50_ms(lambda: get_ok(conn, request), runs, warmup)
     finally:
         await conn.close()
 

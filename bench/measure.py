@@ -39,3 +39,22 @@ async def p50_ms(action: Callable[[], Awaitable[object]], runs: int, warmup: int
     for _ in range(warmup):
         await action()
     return median([await time_ms(action) for _ in range(runs)])
+
+
+async def side_by_side_p50_ms(
+    first: Callable[[], Awaitable[object]],
+    second: Callable[[], Awaitable[object]],
+    runs: int,
+    rounds: int = 5,
+) -> tuple[float, float]:
+    """Medians of `runs` calls of each action, timed in `rounds` alternating batches after one
+    warm-up call each: on a machine whose speed drifts from minute to minute, both see it alike."""
+    await first()
+    await second()
+    first_ms: list[float] = []
+    second_ms: list[float] = []
+    batch = max(1, runs // rounds)
+    for _ in range(rounds):
+        first_ms += [await time_ms(first) for _ in range(batch)]
+        second_ms += [await time_ms(second) for _ in range(batch)]
+    return median(first_ms), median(second_ms)
