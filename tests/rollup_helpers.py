@@ -248,6 +248,24 @@ def assert_no_orphan_rollup_rows(db: Conn) -> None:
         assert row[0] == 0, f"{name}: {row[0]} row(s) without their workspace or agent"
 
 
+# The tables the rollup derives from raw usage: every task_usage_dashboard_* table but the state
+# row and the queue, read from the catalog so a new level is never left out of a check.
+ROLLUP_TABLES_SQL = r"""
+SELECT relname
+FROM pg_class
+WHERE relkind = 'r'
+    AND relnamespace = 'public'::regnamespace
+    AND relname LIKE 'task\_usage\_dashboard\_%'
+    AND relname NOT IN ('task_usage_dashboard_rollup_state', 'task_usage_dashboard_dirty')
+ORDER BY relname
+"""
+
+
+def rollup_tables(db: Conn) -> list[str]:
+    """The rollup's derived tables (ROLLUP_TABLES_SQL)."""
+    return [str(r[0]) for r in db.execute(ROLLUP_TABLES_SQL)]
+
+
 # ---- rollup == raw -----------------------------------------------------------------------------
 
 

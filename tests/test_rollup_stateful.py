@@ -125,27 +125,15 @@ WORKSPACES_WITH_USAGE = (
     " JOIN task_usage AS u ON u.task_id = t.id"
 )
 
-PLATFORM_AND_ROLLUP_TABLES = (
-    "workspace",
-    "user",
-    "member",
-    "personal_access_token",
-    "agent_runtime",
-    "agent",
-    "project",
-    "issue",
-    "agent_task_queue",
-    "task_usage",
-    "task_usage_dashboard_daily",
-    "task_usage_dashboard_daily_model",
-    "task_usage_dashboard_daily_project_model",
-    "task_usage_dashboard_daily_agent_model",
-    "task_usage_dashboard_weekly_agent_model",
-    "task_usage_dashboard_monthly_agent_model",
-    "task_usage_dashboard_monthly_project_agent_model",
-    "task_usage_dashboard_daily_task_model",
-    "task_usage_dashboard_dirty",
-)
+# What an example starts from: every table emptied but the rollup's state row (reset below) and
+# the migration runner's record, read from the catalog so a new table is never left over.
+TABLES_TO_EMPTY = """
+SELECT relname
+FROM pg_class
+WHERE relkind = 'r'
+    AND relnamespace = 'public'::regnamespace
+    AND relname NOT IN ('task_usage_dashboard_rollup_state', 'schema_migrations')
+"""
 
 
 @dataclass
@@ -187,9 +175,11 @@ async def _ids(conn: AConn, table: str) -> set[uuid.UUID]:
 
 
 async def _reset(conn: AConn) -> None:
+    cur = await conn.execute(TABLES_TO_EMPTY)
+    tables = [row[0] for row in await cur.fetchall()]
     await conn.execute(
         sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-            sql.SQL(", ").join(sql.Identifier(t) for t in PLATFORM_AND_ROLLUP_TABLES)
+            sql.SQL(", ").join(sql.Identifier(t) for t in tables)
         )
     )
     await conn.execute(
