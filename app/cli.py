@@ -145,7 +145,12 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     action = args.action or "up"
     if action == "up":
         applied = runner.up()
-        print(f"applied: {', '.join(applied)}" if applied else "up to date")
+        if applied:
+            print(f"applied: {', '.join(applied)}")
+        if runner.functions_applied:
+            print(f"function files applied: {len(runner.functions_applied)}")
+        if not applied and not runner.functions_applied:
+            print("up to date")
     elif action == "down":
         reverted = runner.down(args.to)
         print(f"reverted: {', '.join(reverted)}" if reverted else "nothing to revert")
@@ -156,6 +161,9 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
         for item in runner.status():
             when = item.applied_at.isoformat(timespec="seconds") if item.applied_at else "-"
             print(f"{item.version}  {item.state:<8} {when:<25} {item.name}")
+        for function in runner.functions_status():
+            when = function.applied_at.isoformat(timespec="seconds") if function.applied_at else "-"
+            print(f"fn    {function.state:<8} {when:<25} functions/{function.name}.sql")
     return 0
 
 

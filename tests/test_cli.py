@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from app.db.migrate import discover
+from app.db.migrate import discover, discover_functions
 from tests.conftest import Client
 from tests.world import World
 
@@ -424,7 +424,11 @@ def test_migrate_without_action_applies_every_version(tmp_path: Path, empty_data
 
     assert result.returncode == 0, result.stderr
     versions = [m.version for m in discover()]
-    assert result.stdout.strip() == f"applied: {', '.join(versions)}"
+    functions = discover_functions()
+    assert result.stdout.splitlines() == [
+        f"applied: {', '.join(versions)}",
+        f"function files applied: {len(functions)}",
+    ]
     with psycopg.connect(empty_database_url) as conn:
         rows = conn.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
     assert [r[0] for r in rows] == versions
@@ -436,10 +440,14 @@ def test_migrate_status_prints_every_version(cli: Cli) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     migrations = discover()
-    assert len(lines) == len(migrations)
-    for line, migration in zip(lines, migrations, strict=True):
+    functions = discover_functions()
+    assert len(lines) == len(migrations) + len(functions)
+    for line, migration in zip(lines, migrations, strict=False):
         assert line.split()[:2] == [migration.version, "applied"]
         assert line.split()[-1] == migration.name
+    for line, function in zip(lines[len(migrations) :], functions, strict=True):
+        assert line.split()[:2] == ["fn", "applied"]
+        assert line.split()[-1] == f"functions/{function.name}.sql"
 
 
 @pytest.mark.parametrize("target", ["x", "00001", "-1"])

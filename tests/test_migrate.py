@@ -10,6 +10,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from app.db.migrate import Migration, MigrationError, Runner, discover
+from app.db.migrate import Migration, MigrationError, Runner, discover, discover_functions
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 
@@ -192,6 +193,12 @@ EXPECTED_FOREIGN_KEYS: dict[tuple[str, str], tuple[str, str | None]] = {
 _DELETE_RULES = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
 TERMINAL = {"completed", "failed", "cancelled"}
+
+# The runner's own tables: versions applied, function files applied, function snapshots.
+BOOKKEEPING = ("schema_migrations", "schema_functions", "schema_function_snapshots")
+
+# The last version whose functions were defined in versioned files (before migrations/functions).
+LAST_VERSION_BEFORE_FUNCTION_FILES = "0004"
 
 
 @pytest.fixture(scope="module")
@@ -536,8 +543,8 @@ def test_down_to_zero_leaves_only_an_empty_schema_migrations(empty_database_url:
         reverted = runner.down("0000")
 
         assert reverted == list(reversed(_versions()))
-        assert _public_tables(conn) == {"schema_migrations"}
-        assert _public_relations(conn) == {"schema_migrations", "schema_migrations_pkey"}
+        assert _public_tables(conn) == set(BOOKKEEPING)
+        assert _public_relations(conn) == set(BOOKKEEPING) | {f"{t}_pkey" for t in BOOKKEEPING}
         assert _recorded(conn) == []
         assert _snapshot(conn) == empty
 
@@ -651,6 +658,8 @@ def test_applied_version_without_a_file_is_refused(empty_database_url: str, tmp_
 
 def test_baseline_marks_versions_without_running_them(empty_database_url: str, tmp_path: Path) -> None:
     folder = _copy_migrations(tmp_path)
+    # Without the tables baseline skipped, the function files' triggers would have no table.
+    shutil.rmtree(folder / "functions")
     real = discover(folder)
     probe = _add_probe_migration(folder, "baseline_probe")
     runner = Runner(empty_database_url, folder=folder)
@@ -659,14 +668,14 @@ def test_baseline_marks_versions_without_running_them(empty_database_url: str, t
 
     assert marked == [m.version for m in real]
     with _connect(empty_database_url) as conn:
-        assert _public_tables(conn) == {"schema_migrations"}
+        assert _public_tables(conn) == set(BOOKKEEPING)
         assert [(v, n, c) for v, n, c, _ in _recorded(conn)] == [
             (m.version, m.name, m.checksum) for m in real
         ]
 
         assert runner.up() == [probe]
 
-        assert _public_tables(conn) == {"schema_migrations", "baseline_probe"}
+        assert _public_tables(conn) == {*BOOKKEEPING, "baseline_probe"}
         assert [r[0] for r in _recorded(conn)] == [*(m.version for m in real), probe]
 
 
@@ -803,3 +812,176 @@ def test_unreachable_database_is_one_line_cannot_connect() -> None:
     message = str(caught.value)
     assert message.startswith("cannot connect")
     assert "\n" not in message
+
+
+# ---- function files ----------------------------------------------------------------------
+
+
+def _release_before_function_files(tmp_path: Path) -> Path:
+    """The migrations folder as the last release before function files shipped it."""
+    folder = tmp_path / "old-release"
+    folder.mkdir()
+    for path in MIGRATIONS.glob("*.sql"):
+        if path.name[:4] <= LAST_VERSION_BEFORE_FUNCTION_FILES:
+            shutil.copy(path, folder / path.name)
+    return folder
+
+
+@contextmanager
+def _another_database(pg_server: str) -> Iterator[str]:
+    name = f"ud_fresh_{uuid.uuid4().hex[:12]}"
+    with _connect(pg_server) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_conninfo(pg_server, dbname=name)
+    finally:
+        with _connect(pg_server) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_every_function_lives_in_exactly_one_function_file(schema_url: str) -> None:
+    """Each of our functions is defined by the function file of its name, nowhere else since."""
+    files = {f.name: f.path.read_text(encoding="utf-8") for f in discover_functions()}
+    with _connect(schema_url) as conn:
+        names = {
+            str(r[0])
+            for r in conn.execute(
+                "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace"
+            ).fetchall()
+        }
+    assert names == set(files)
+    for name, text in files.items():
+        assert re.search(rf"CREATE OR REPLACE (FUNCTION|PROCEDURE) {name}\(", text), name
+        others = set(re.findall(r"CREATE OR REPLACE (?:FUNCTION|PROCEDURE) (\w+)\(", text)) - {name}
+        assert not others, f"{name}.sql also defines {others}"
+    later = [m for m in discover() if m.version > LAST_VERSION_BEFORE_FUNCTION_FILES]
+    for migration in later:
+        for path in (migration.up, migration.down):
+            assert not re.search(r"CREATE (OR REPLACE )?(FUNCTION|PROCEDURE|TRIGGER)", path.read_text()), (
+                path.name
+            )
+
+
+def test_upgrading_an_old_release_reaches_the_catalog_of_a_fresh_install(
+    empty_database_url: str, pg_server: str, tmp_path: Path
+) -> None:
+    Runner(empty_database_url, _release_before_function_files(tmp_path)).up()
+    Runner(empty_database_url).up()
+    with _another_database(pg_server) as fresh_url:
+        Runner(fresh_url).up()
+        with _connect(empty_database_url) as upgraded, _connect(fresh_url) as fresh:
+            assert _snapshot(upgraded) == _snapshot(fresh)
+            assert _function_definitions(upgraded) == _function_definitions(fresh)
+
+
+def _function_definitions(conn: Conn) -> list[tuple[Any, ...]]:
+    """Every function's full definition (SQL-standard bodies have no prosrc to compare)."""
+    return conn.execute(
+        "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid) FROM pg_proc AS p"
+        " WHERE p.pronamespace = 'public'::regnamespace ORDER BY 1"
+    ).fetchall()
+
+
+def test_up_applies_a_changed_function_file_and_only_it(empty_database_url: str, tmp_path: Path) -> None:
+    folder = _copy_migrations(tmp_path)
+    Runner(empty_database_url, folder).up()
+    edited = folder / "functions" / "task_usage_dashboard_rollup_step_days.sql"
+    edited.write_text(edited.read_text().replace("RETURN 31;", "RETURN 7;"))
+    runner = Runner(empty_database_url, folder)
+
+    assert runner.up() == []
+
+    assert runner.functions_applied == ["task_usage_dashboard_rollup_step_days"]
+    with _connect(empty_database_url) as conn:
+        assert conn.execute("SELECT task_usage_dashboard_rollup_step_days()").fetchone() == (7,)
+    again = Runner(empty_database_url, folder)
+    again.up()
+    assert again.functions_applied == []
+
+
+def test_status_shows_a_changed_function_file_as_stale(empty_database_url: str, tmp_path: Path) -> None:
+    folder = _copy_migrations(tmp_path)
+    runner = Runner(empty_database_url, folder)
+    assert {f.state for f in runner.functions_status()} == {"pending"}
+    runner.up()
+    _edit(folder / "functions" / "task_usage_dashboard_rollup_lag_seconds.sql")
+
+    states = {f.name: f.state for f in Runner(empty_database_url, folder).functions_status()}
+
+    assert states.pop("task_usage_dashboard_rollup_lag_seconds") == "stale"
+    assert set(states.values()) == {"applied"}
+
+
+def test_a_removed_function_file_drops_its_function_and_triggers(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    folder = _copy_migrations(tmp_path)
+    Runner(empty_database_url, folder).up()
+    (folder / "functions" / "task_usage_dashboard_enqueue_rolled_up_days.sql").unlink()
+
+    Runner(empty_database_url, folder).up()
+
+    with _connect(empty_database_url) as conn:
+        assert conn.execute(
+            "SELECT to_regproc('task_usage_dashboard_enqueue_rolled_up_days')"
+        ).fetchone() == (None,)
+        triggers = conn.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgname = 'task_usage_dashboard_usage_truncate'"
+        ).fetchall()
+        assert triggers == []
+        names = [r[0] for r in conn.execute("SELECT name FROM schema_functions").fetchall()]
+        assert "task_usage_dashboard_enqueue_rolled_up_days" not in names
+
+
+def test_a_function_file_that_leaves_two_overloads_is_refused(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    folder = _copy_migrations(tmp_path)
+    Runner(empty_database_url, folder).up()
+    edited = folder / "functions" / "task_usage_dashboard_rollup_step_days.sql"
+    edited.write_text(edited.read_text().replace("step_days()", "step_days(p_scale int)"))
+
+    with pytest.raises(MigrationError, match="several functions named task_usage_dashboard_rollup_step_days"):
+        Runner(empty_database_url, folder).up()
+
+    with _connect(empty_database_url) as conn:
+        count = conn.execute(
+            "SELECT count(*) FROM pg_proc WHERE proname = 'task_usage_dashboard_rollup_step_days'"
+        ).fetchone()
+    assert count == (1,), "the failed application was not rolled back"
+
+
+def test_a_failing_function_file_applies_none_of_them(empty_database_url: str, tmp_path: Path) -> None:
+    folder = _copy_migrations(tmp_path)
+    Runner(empty_database_url, folder).up()
+    _edit(folder / "functions" / "task_usage_dashboard_rollup_lag_seconds.sql")
+    broken = folder / "functions" / "task_usage_dashboard_rollup_step_days.sql"
+    broken.write_text(broken.read_text().replace("RETURN 31;", "RETURN nonsense;"))
+
+    with pytest.raises(MigrationError, match="function files failed"):
+        Runner(empty_database_url, folder).up()
+
+    states = {f.name: f.state for f in Runner(empty_database_url, folder).functions_status()}
+    assert states["task_usage_dashboard_rollup_lag_seconds"] == "stale"
+
+
+def test_down_below_the_function_files_restores_the_old_release_exactly(
+    empty_database_url: str, pg_server: str, tmp_path: Path
+) -> None:
+    """A fresh install reverted to the last version before function files has the old release's
+    catalog, function bodies included, and the old release's runner finds nothing to do."""
+    old_release = _release_before_function_files(tmp_path)
+    Runner(empty_database_url).up()
+
+    Runner(empty_database_url).down(LAST_VERSION_BEFORE_FUNCTION_FILES)
+
+    with _another_database(pg_server) as old_url:
+        Runner(old_url, old_release).up()
+        with _connect(empty_database_url) as reverted, _connect(old_url) as old:
+            assert _snapshot(reverted) == _snapshot(old)
+            assert _function_definitions(reverted) == _function_definitions(old)
+            assert _versions_recorded(reverted) == _versions_recorded(old)
+
+
+def _versions_recorded(conn: Conn) -> list[tuple[Any, ...]]:
+    return conn.execute("SELECT version, checksum FROM schema_migrations ORDER BY 1").fetchall()

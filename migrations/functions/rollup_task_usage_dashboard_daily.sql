@@ -1,0 +1,68 @@
+-- The tick: one bounded step, draining (day, task) keys: up to a step's worth of days, oldest keys
+-- first, every key of a picked day in the same statement that reads them.
+CREATE OR REPLACE FUNCTION rollup_task_usage_dashboard_daily() RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_cut timestamptz;
+    v_days date [];
+    v_tasks uuid [];
+    v_more boolean;
+    v_rows bigint;
+BEGIN
+    IF NOT pg_try_advisory_xact_lock(task_usage_dashboard_rollup_lock_key()) THEN
+        RETURN NULL;
+    END IF;
+    UPDATE task_usage_dashboard_rollup_state
+    SET last_run_started_at = clock_timestamp()
+    WHERE id = 1;
+    BEGIN
+        -- Everything committed before v_cut is visible to the next statement's snapshot.
+        v_cut := clock_timestamp();
+        -- Oldest keys first, so a caller waiting for the keys it saw is never starved by
+        -- newer writes to other days.
+        WITH queued AS (
+            SELECT
+                bucket_date,
+                min(id) AS first_id
+            FROM task_usage_dashboard_dirty
+            GROUP BY bucket_date
+        ),
+        picked AS (
+            SELECT bucket_date
+            FROM queued
+            ORDER BY first_id
+            LIMIT task_usage_dashboard_rollup_step_days()
+        ),
+        drained AS (
+            DELETE FROM task_usage_dashboard_dirty AS q
+            USING picked
+            WHERE q.bucket_date = picked.bucket_date
+            RETURNING q.bucket_date, q.task_id
+        )
+        SELECT
+            array_agg(drained.bucket_date),
+            array_agg(drained.task_id),
+            (SELECT count(*) FROM queued) > task_usage_dashboard_rollup_step_days()
+        INTO v_days, v_tasks, v_more
+        FROM drained;
+        v_rows := task_usage_dashboard_rebuild_keys(coalesce(v_days, '{}'), coalesce(v_tasks, '{}'));
+        UPDATE task_usage_dashboard_rollup_state
+        SET watermark_at = CASE
+                WHEN watermark_at IS NOT NULL AND NOT v_more THEN greatest(watermark_at, v_cut)
+                ELSE watermark_at
+            END,
+            last_run_finished_at = clock_timestamp(),
+            last_run_rows = v_rows,
+            last_error = NULL
+        WHERE id = 1;
+    EXCEPTION WHEN OTHERS THEN
+        UPDATE task_usage_dashboard_rollup_state
+        SET last_run_finished_at = clock_timestamp(),
+            last_error = SQLSTATE || ': ' || SQLERRM
+        WHERE id = 1;
+        RAISE WARNING 'rollup tick failed: % (%)', SQLERRM, SQLSTATE;
+        RETURN -1;
+    END;
+    RETURN v_rows;
+END;
+$$;

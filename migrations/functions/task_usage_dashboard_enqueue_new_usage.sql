@@ -1,0 +1,17 @@
+-- Usage written: enqueue the (day, task) keys of the new rows, one insert per statement from
+-- the transition table. No DISTINCT: the platform writes one row per statement, where hashing
+-- a single row costs more than the rare duplicate it would save (the rebuild deduplicates).
+CREATE OR REPLACE FUNCTION task_usage_dashboard_enqueue_new_usage() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO task_usage_dashboard_dirty (bucket_date, task_id)
+    SELECT task_usage_dashboard_utc_day(created_at), task_id
+    FROM new_usage;
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE TRIGGER task_usage_dashboard_usage_insert
+    AFTER INSERT ON task_usage
+    REFERENCING NEW TABLE AS new_usage
+    FOR EACH STATEMENT EXECUTE FUNCTION task_usage_dashboard_enqueue_new_usage();

@@ -1,0 +1,174 @@
+-- Rebuilds the daily read levels of the given days from their base rows (task counts
+-- included: a task has one agent and one project, so per-bucket distinct counts add up exactly
+-- per day). One pass over the days' base rows computes all three levels as grouping sets; rows
+-- whose sums changed are updated in place (their keys, the only indexed columns, stay, so the
+-- updates are HOT and touch no index), rows no base row backs any more are deleted. The caller
+-- rebuilds the months.
+CREATE OR REPLACE FUNCTION task_usage_dashboard_rebuild_levels(p_days date []) RETURNS void
+LANGUAGE plpgsql
+-- Room to hash the groups (a few thousand a day): the planner, guessing far more, would
+-- otherwise sort every base row of the days on uuid keys, several times slower.
+SET work_mem = '64MB'
+AS $$
+BEGIN
+    -- level: 1 = per agent and model, 2 = per project and model (GROUPING bits: 2 when agent_id
+    -- is summed over, 1 when project_id is), 3 = per model, summed from the agent level (a few
+    -- hundred rows a day instead of every base row again).
+    WITH base_sums AS (
+        SELECT
+            GROUPING(agent_id, project_id) AS level,
+            workspace_id,
+            bucket_date,
+            agent_id,
+            project_id,
+            model,
+            sum(input_tokens) AS input_tokens,
+            sum(output_tokens) AS output_tokens,
+            sum(cache_read_tokens) AS cache_read_tokens,
+            sum(cache_write_tokens) AS cache_write_tokens,
+            sum(task_count) AS task_count
+        FROM task_usage_dashboard_daily
+        WHERE bucket_date = ANY (p_days)
+        GROUP BY GROUPING SETS (
+            (workspace_id, bucket_date, agent_id, model),
+            (workspace_id, bucket_date, project_id, model)
+        )
+    ),
+    sums AS (
+        SELECT *
+        FROM base_sums
+        UNION ALL
+        SELECT
+            3,
+            workspace_id,
+            bucket_date,
+            NULL,
+            NULL,
+            model,
+            sum(input_tokens),
+            sum(output_tokens),
+            sum(cache_read_tokens),
+            sum(cache_write_tokens),
+            sum(task_count)
+        FROM base_sums
+        WHERE level = 1
+        GROUP BY workspace_id, bucket_date, model
+    ),
+    by_model AS (
+        INSERT INTO task_usage_dashboard_daily_model AS l (
+            workspace_id, bucket_date, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
+        )
+        SELECT
+            workspace_id, bucket_date, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
+        FROM sums
+        WHERE level = 3
+        ON CONFLICT (workspace_id, bucket_date, model) DO UPDATE
+        SET input_tokens = EXCLUDED.input_tokens,
+            output_tokens = EXCLUDED.output_tokens,
+            cache_read_tokens = EXCLUDED.cache_read_tokens,
+            cache_write_tokens = EXCLUDED.cache_write_tokens,
+            task_count = EXCLUDED.task_count
+        WHERE (l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
+               l.task_count)
+            IS DISTINCT FROM
+              (EXCLUDED.input_tokens, EXCLUDED.output_tokens, EXCLUDED.cache_read_tokens,
+               EXCLUDED.cache_write_tokens, EXCLUDED.task_count)
+    ),
+    by_project AS (
+        INSERT INTO task_usage_dashboard_daily_project_model AS l (
+            workspace_id, project_id, bucket_date, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
+        )
+        SELECT
+            workspace_id, project_id, bucket_date, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
+        FROM sums
+        WHERE level = 2
+            AND project_id IS NOT NULL
+        ON CONFLICT (workspace_id, project_id, bucket_date, model) DO UPDATE
+        SET input_tokens = EXCLUDED.input_tokens,
+            output_tokens = EXCLUDED.output_tokens,
+            cache_read_tokens = EXCLUDED.cache_read_tokens,
+            cache_write_tokens = EXCLUDED.cache_write_tokens,
+            task_count = EXCLUDED.task_count
+        WHERE (l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
+               l.task_count)
+            IS DISTINCT FROM
+              (EXCLUDED.input_tokens, EXCLUDED.output_tokens, EXCLUDED.cache_read_tokens,
+               EXCLUDED.cache_write_tokens, EXCLUDED.task_count)
+    ),
+    by_agent AS (
+        INSERT INTO task_usage_dashboard_daily_agent_model AS l (
+            workspace_id, bucket_date, agent_id, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
+        )
+        SELECT
+            workspace_id, bucket_date, agent_id, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
+        FROM sums
+        WHERE level = 1
+        ON CONFLICT (workspace_id, bucket_date, agent_id, model) DO UPDATE
+        SET input_tokens = EXCLUDED.input_tokens,
+            output_tokens = EXCLUDED.output_tokens,
+            cache_read_tokens = EXCLUDED.cache_read_tokens,
+            cache_write_tokens = EXCLUDED.cache_write_tokens,
+            task_count = EXCLUDED.task_count
+        WHERE (l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
+               l.task_count)
+            IS DISTINCT FROM
+              (EXCLUDED.input_tokens, EXCLUDED.output_tokens, EXCLUDED.cache_read_tokens,
+               EXCLUDED.cache_write_tokens, EXCLUDED.task_count)
+    ),
+    by_model_gone AS (
+        SELECT workspace_id, bucket_date, model
+        FROM task_usage_dashboard_daily_model
+        WHERE bucket_date = ANY (p_days)
+        EXCEPT
+        SELECT workspace_id, bucket_date, model
+        FROM sums
+        WHERE level = 3
+    ),
+    by_model_removed AS (
+        DELETE FROM task_usage_dashboard_daily_model AS l
+        USING by_model_gone AS g
+        WHERE l.workspace_id = g.workspace_id
+            AND l.bucket_date = g.bucket_date
+            AND l.model = g.model
+    ),
+    by_project_gone AS (
+        SELECT workspace_id, project_id, bucket_date, model
+        FROM task_usage_dashboard_daily_project_model
+        WHERE bucket_date = ANY (p_days)
+        EXCEPT
+        SELECT workspace_id, project_id, bucket_date, model
+        FROM sums
+        WHERE level = 2
+            AND project_id IS NOT NULL
+    ),
+    by_project_removed AS (
+        DELETE FROM task_usage_dashboard_daily_project_model AS l
+        USING by_project_gone AS g
+        WHERE l.workspace_id = g.workspace_id
+            AND l.project_id = g.project_id
+            AND l.bucket_date = g.bucket_date
+            AND l.model = g.model
+    ),
+    by_agent_gone AS (
+        SELECT workspace_id, bucket_date, agent_id, model
+        FROM task_usage_dashboard_daily_agent_model
+        WHERE bucket_date = ANY (p_days)
+        EXCEPT
+        SELECT workspace_id, bucket_date, agent_id, model
+        FROM sums
+        WHERE level = 1
+    )
+    DELETE FROM task_usage_dashboard_daily_agent_model AS l
+    USING by_agent_gone AS g
+    WHERE l.workspace_id = g.workspace_id
+        AND l.bucket_date = g.bucket_date
+        AND l.agent_id = g.agent_id
+        AND l.model = g.model;
+END;
+$$;
