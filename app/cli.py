@@ -1,4 +1,4 @@
-"""The `usage-dashboard` command: serve, migrate, seed and token; each prints and exits."""
+"""The `usage-dashboard` command: serve, migrate, seed, token, prices, rollup and backfill."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import datetime
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 import psycopg
@@ -18,6 +19,18 @@ from app.db import queries
 from app.db.embedded import EmbeddedError, start_embedded
 from app.db.migrate import MigrationError, Runner
 from app.demo import SeedError, SeedPlan, seed_workspace
+from app.prices import (
+    CSV_COLUMNS,
+    PRICE_COLUMNS,
+    PriceError,
+    PriceListing,
+    PriceVersion,
+    format_price,
+    format_price_csv,
+    parse_date,
+    parse_price_csv,
+    price_version,
+)
 from app.progress import progress_bar
 from app.rollup import cron
 from app.rollup.backfill import BackfillError, dry_run, plan_backfill, run_backfill
@@ -30,6 +43,9 @@ from app.wire import RollupState
 PROG = "usage-dashboard"
 DEMO_SLUG = "demo"
 DEMO_EMAIL = "demo@example.com"
+# A year of demo history: every window the API serves has data, and the days before the shipped
+# table's price change (claude-sonnet-5, 2026-09-01) show next to those after it.
+DEMO_DAYS = 365
 
 
 class CliError(RuntimeError):
@@ -85,7 +101,7 @@ async def _prepare_embedded_demo(conninfo: str, settings: Settings) -> CreatedTo
     async with await _connect(conninfo) as conn:
         token = None
         if await queries.count_workspaces(conn) == 0:
-            plan = SeedPlan(slug=DEMO_SLUG)
+            plan = SeedPlan(slug=DEMO_SLUG, days=DEMO_DAYS)
             with progress_bar("seeding demo workspace", plan.days) as update:
                 await seed_workspace(conn, plan, on_progress=update)
             token = await create_token(
@@ -149,7 +165,9 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
             print(f"applied: {', '.join(applied)}")
         if runner.functions_applied:
             print(f"function files applied: {len(runner.functions_applied)}")
-        if not applied and not runner.functions_applied:
+        if runner.shipped_prices_changed:
+            print(f"shipped price versions loaded or changed: {runner.shipped_prices_changed}")
+        if not (applied or runner.functions_applied or runner.shipped_prices_changed):
             print("up to date")
     elif action == "down":
         reverted = runner.down(args.to)
@@ -218,6 +236,71 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
     print(f"expires: {expires}; the secret below is shown once and stored only as SHA-256")
     print(token.secret)
     return 0
+
+
+# ---- prices ------------------------------------------------------------------------------
+
+
+def _price_line(listing: PriceListing) -> str:
+    v = listing.version
+    prices = "  ".join(f"{name}={format_price(getattr(v, name))}" for name in PRICE_COLUMNS)
+    return f"{v.key:<32} from {v.effective_from}  {prices}  ({listing.source})"
+
+
+async def _prices_async(conninfo: str, args: argparse.Namespace) -> None:
+    async with await _connect(conninfo) as conn:
+        if args.action == "list":
+            at = args.at or datetime.datetime.now(datetime.UTC).date()
+            listings = await queries.list_model_prices_at(conn, at)
+            print(f"prices in effect on {at} (USD per million tokens), {len(listings)} key(s):")
+            for listing in listings:
+                print(_price_line(listing))
+        elif args.action == "export":
+            versions = [listing.version for listing in await queries.list_model_prices(conn)]
+            sys.stdout.write(format_price_csv(versions))
+        else:
+            versions = args.versions
+            async with conn.transaction():
+                changed = await queries.upsert_model_prices(conn, versions)
+            print(
+                f"{changed} of {len(versions)} price version(s) new or changed; "
+                "the rollup reprices the days they cover at its next tick"
+            )
+
+
+def _price_versions(args: argparse.Namespace) -> list[PriceVersion]:
+    """The versions a set or import asks for, checked whole before anything is written."""
+    if args.action == "set":
+        prices = {
+            "input": args.input,
+            "output": args.output,
+            "cache_read": args.cache_read,
+            "cache_write": args.cache_write,
+        }
+        return [price_version(args.key, args.effective_from, prices)]
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror if isinstance(exc, OSError) else exc}") from exc
+    versions = parse_price_csv(text, path.name)
+    if not versions:
+        raise CliError(f"{path.name}: no price versions after the header")
+    return versions
+
+
+def _prices(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action in {"set", "import"}:
+        args.versions = _price_versions(args)
+    asyncio.run(_prices_async(_conninfo(settings), args))
+    return 0
+
+
+def _day(text: str) -> datetime.date:
+    try:
+        return parse_date(text)
+    except PriceError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 # ---- rollup and backfill ------------------------------------------------------------------
@@ -322,6 +405,76 @@ def _backfill(args: argparse.Namespace, settings: Settings) -> int:
 # ---- parser ------------------------------------------------------------------------------
 
 
+def _add_prices_parser(commands: Any) -> None:
+    """The `prices` command and its actions."""
+    prices = commands.add_parser(
+        "prices",
+        help="list, set, import or export model prices (USD per million tokens)",
+        description="The versioned price table that cost is estimated from: shipped defaults, "
+        "overridden by operator versions of the same key and date.",
+    )
+    price_actions = prices.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    price_list = price_actions.add_parser(
+        "list", help="the version of every key in effect on a day", description="List prices in effect."
+    )
+    price_list.add_argument("--at", type=_day, metavar="YYYY-MM-DD", help="UTC day (default today)")
+    price_set = price_actions.add_parser(
+        "set",
+        help="add or correct one price version",
+        description="Add or correct the version of KEY that takes effect on --from (a UTC date); "
+        "prices are USD per million tokens with at most 4 decimals.",
+    )
+    price_set.add_argument("key", help="model key, e.g. claude-sonnet-5 or cursor/auto")
+    price_set.add_argument("--from", dest="effective_from", required=True, metavar="YYYY-MM-DD")
+    for name in ("input", "output", "cache-read", "cache-write"):
+        price_set.add_argument(f"--{name}", required=True, metavar="P", help=f"{name} price")
+    price_import = price_actions.add_parser(
+        "import",
+        help="add or correct the versions of a CSV file (all or nothing)",
+        description=f"Read a CSV with the header {','.join(CSV_COLUMNS)}; nothing is written "
+        "unless every line is valid.",
+    )
+    price_import.add_argument("file", metavar="FILE")
+    price_actions.add_parser(
+        "export",
+        help="every version in force as CSV on stdout",
+        description="Write every version (shipped and operator) as CSV, in the import format.",
+    )
+    prices.set_defaults(handler=_prices)
+
+
+def _add_rollup_parser(commands: Any) -> None:
+    """The `rollup` command and its actions."""
+    rollup = commands.add_parser(
+        "rollup",
+        help="run, inspect or schedule the daily rollup tick",
+        description="The daily rollup: tick, loop, status, schedule (pg_cron), unschedule.",
+    )
+    rollup_actions = rollup.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    rollup_actions.add_parser(
+        "tick",
+        help="step until everything committed before now is rolled up",
+        description="Exit 0 once caught up; non-zero with the database's error on failure.",
+    )
+    loop = rollup_actions.add_parser("loop", help="tick forever", description="Tick every interval.")
+    loop.add_argument("--interval", type=_int_at_least(1), metavar="S", help="seconds between ticks")
+    rollup_actions.add_parser(
+        "status",
+        help="watermark, last run, last error, lag and queue",
+        description="Print the rollup's state.",
+    )
+    schedule = rollup_actions.add_parser(
+        "schedule",
+        help="schedule the tick with pg_cron",
+        description="Schedule the tick as a pg_cron job (pg_cron runs in cron.database_name).",
+    )
+    schedule.add_argument("--every", default="* * * * *", metavar="CRON", help="cron schedule")
+    rollup_actions.add_parser(
+        "unschedule", help="remove the pg_cron job", description="Remove the pg_cron job."
+    )
+    rollup.set_defaults(handler=_rollup)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = _Parser(prog=PROG, description="Token usage and run time of AI agents.")
@@ -386,34 +539,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--expires-in-days", type=_int_at_least(1), metavar="N")
     token.set_defaults(handler=_token)
 
-    rollup = commands.add_parser(
-        "rollup",
-        help="run, inspect or schedule the daily rollup tick",
-        description="The daily rollup: tick, loop, status, schedule (pg_cron), unschedule.",
-    )
-    rollup_actions = rollup.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    rollup_actions.add_parser(
-        "tick",
-        help="step until everything committed before now is rolled up",
-        description="Exit 0 once caught up; non-zero with the database's error on failure.",
-    )
-    loop = rollup_actions.add_parser("loop", help="tick forever", description="Tick every interval.")
-    loop.add_argument("--interval", type=_int_at_least(1), metavar="S", help="seconds between ticks")
-    rollup_actions.add_parser(
-        "status",
-        help="watermark, last run, last error, lag and queue",
-        description="Print the rollup's state.",
-    )
-    schedule = rollup_actions.add_parser(
-        "schedule",
-        help="schedule the tick with pg_cron",
-        description="Schedule the tick as a pg_cron job (pg_cron runs in cron.database_name).",
-    )
-    schedule.add_argument("--every", default="* * * * *", metavar="CRON", help="cron schedule")
-    rollup_actions.add_parser(
-        "unschedule", help="remove the pg_cron job", description="Remove the pg_cron job."
-    )
-    rollup.set_defaults(handler=_rollup)
+    _add_prices_parser(commands)
+
+    _add_rollup_parser(commands)
 
     backfill = commands.add_parser(
         "backfill",
@@ -442,6 +570,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         CronError,
         EmbeddedError,
         MigrationError,
+        PriceError,
         SeedError,
         TokenError,
     ) as exc:
@@ -456,4 +585,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader (head, less) stopped reading: not an error of ours, and nothing more to say.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
     return code

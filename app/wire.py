@@ -1,4 +1,4 @@
-"""msgspec structs of the wire contract (shared/spec/api.md); also the rows the queries return."""
+"""msgspec structs of the wire contract (docs/api.md); also the rows the queries return."""
 
 from __future__ import annotations
 
@@ -9,26 +9,42 @@ import msgspec
 
 
 class DailyUsage(msgspec.Struct, frozen=True):
-    """Token usage of one (UTC date, model) bucket."""
+    """Usage and cost of one (UTC date, provider, model) bucket."""
 
     date: datetime.date
+    provider: str
     model: str
     input_tokens: int
     output_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
+    cost_usd_ticks: int
+    uncosted_input_tokens: int
+    uncosted_output_tokens: int
+    uncosted_cache_read_tokens: int
+    uncosted_cache_write_tokens: int
+    cost_usd: float
+    unpriced_tokens: int
     task_count: int
 
 
 class AgentUsage(msgspec.Struct, frozen=True):
-    """Token usage of one (agent, model) pair over the window."""
+    """Usage and cost of one (agent, provider, model) over the window."""
 
     agent_id: uuid.UUID
+    provider: str
     model: str
     input_tokens: int
     output_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
+    cost_usd_ticks: int
+    uncosted_input_tokens: int
+    uncosted_output_tokens: int
+    uncosted_cache_read_tokens: int
+    uncosted_cache_write_tokens: int
+    cost_usd: float
+    unpriced_tokens: int
     task_count: int
 
 

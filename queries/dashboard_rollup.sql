@@ -1,17 +1,26 @@
 -- name: list_dashboard_usage_daily_rollup(workspace_id, since_date, until_date, project_id)
--- ListDashboardUsageDaily from the rollup: same rows and order as the raw query. Rows are
--- already one per (UTC date, model): task_usage_dashboard_daily_model for the whole workspace,
+-- ListDashboardUsageDaily from the rollup: same rows and order as the raw query, cost inputs
+-- included (each level row was priced at its day's version when rebuilt). Rows are already one
+-- per (UTC date, provider, model): task_usage_dashboard_daily_model for the whole workspace,
 -- task_usage_dashboard_daily_project_model for one project, each read by its primary key
 -- (workspace[, project], date), so a year is at most 365 x models rows. Only one branch runs:
 -- the other's project test is constant for the plan. task_count is exact: the levels sum
 -- per-bucket distinct counts, and a task has one agent and one project.
 SELECT
     w.bucket_date AS date,
+    w.provider,
     w.model,
     w.input_tokens,
     w.output_tokens,
     w.cache_read_tokens,
     w.cache_write_tokens,
+    w.cost_usd_ticks,
+    w.uncosted_input_tokens,
+    w.uncosted_output_tokens,
+    w.uncosted_cache_read_tokens,
+    w.uncosted_cache_write_tokens,
+    w.estimated_cost_ticks,
+    w.unpriced_tokens,
     w.task_count
 FROM task_usage_dashboard_daily_model AS w
 WHERE CAST(:project_id AS uuid) IS NULL
@@ -21,21 +30,29 @@ WHERE CAST(:project_id AS uuid) IS NULL
 UNION ALL
 SELECT
     p.bucket_date,
+    p.provider,
     p.model,
     p.input_tokens,
     p.output_tokens,
     p.cache_read_tokens,
     p.cache_write_tokens,
+    p.cost_usd_ticks,
+    p.uncosted_input_tokens,
+    p.uncosted_output_tokens,
+    p.uncosted_cache_read_tokens,
+    p.uncosted_cache_write_tokens,
+    p.estimated_cost_ticks,
+    p.unpriced_tokens,
     p.task_count
 FROM task_usage_dashboard_daily_project_model AS p
 WHERE p.workspace_id = :workspace_id
     AND p.project_id = CAST(:project_id AS uuid)
     AND p.bucket_date >= :since_date
     AND p.bucket_date < :until_date
-ORDER BY date DESC, model ASC;
+ORDER BY date DESC, provider ASC, model ASC;
 
 -- name: list_dashboard_usage_by_agent_rollup(workspace_id, since_date, until_date, project_id)
--- ListDashboardUsageByAgent from the rollup: same rows and order as the raw query.
+-- ListDashboardUsageByAgent from the rollup: same rows and order as the raw query, cost included.
 -- The window is cut into whole UTC months, then whole weeks (Monday to Sunday) of the days left
 -- at its edges, then single days, each read from the level of its size by a primary-key or
 -- covering-index range; so a year reads about 12 months, 8 weeks and 12 days of rows per agent
@@ -45,8 +62,11 @@ ORDER BY date DESC, model ASC;
 -- task_usage_dashboard_monthly_project_agent_model for the settled months (those before the
 -- state's project_months_before, read in this same snapshot) and the base table's covering
 -- (workspace, project, date) index for the other days, an index-only scan.
--- task_count sums per-day distinct counts: a task reporting one model under two providers on two
--- UTC days counts once per day here (the documented exception of rollup.md, guarantee 1).
+-- Every level is keyed by provider and model, so summing task_count across days and levels
+-- counts each task once per UTC day it has usage of that (provider, model) on: once, as a task's
+-- usage of one (provider, model) is one row at one instant, unless its provider is spelled two
+-- ways on two days, which `respelled` takes back.
+-- Cost sums the estimates each day was priced with, so a window across a price change is exact.
 WITH span AS (
     SELECT
         CAST(:since_date AS date) AS since_date,
@@ -123,11 +143,19 @@ day_spans AS (
 picked AS (
     SELECT
         m.agent_id,
+        m.provider,
         m.model,
         m.input_tokens,
         m.output_tokens,
         m.cache_read_tokens,
         m.cache_write_tokens,
+        m.cost_usd_ticks,
+        m.uncosted_input_tokens,
+        m.uncosted_output_tokens,
+        m.uncosted_cache_read_tokens,
+        m.uncosted_cache_write_tokens,
+        m.estimated_cost_ticks,
+        m.unpriced_tokens,
         m.task_count
     FROM task_usage_dashboard_monthly_agent_model AS m
     -- The months' bounds are written on the parameters again, not read from bounds, so the
@@ -141,11 +169,19 @@ picked AS (
     UNION ALL
     SELECT
         w.agent_id,
+        w.provider,
         w.model,
         w.input_tokens,
         w.output_tokens,
         w.cache_read_tokens,
         w.cache_write_tokens,
+        w.cost_usd_ticks,
+        w.uncosted_input_tokens,
+        w.uncosted_output_tokens,
+        w.uncosted_cache_read_tokens,
+        w.uncosted_cache_write_tokens,
+        w.estimated_cost_ticks,
+        w.unpriced_tokens,
         w.task_count
     FROM edge_weeks AS e
     JOIN task_usage_dashboard_weekly_agent_model AS w
@@ -156,11 +192,19 @@ picked AS (
     UNION ALL
     SELECT
         d.agent_id,
+        d.provider,
         d.model,
         d.input_tokens,
         d.output_tokens,
         d.cache_read_tokens,
         d.cache_write_tokens,
+        d.cost_usd_ticks,
+        d.uncosted_input_tokens,
+        d.uncosted_output_tokens,
+        d.uncosted_cache_read_tokens,
+        d.uncosted_cache_write_tokens,
+        d.estimated_cost_ticks,
+        d.unpriced_tokens,
         d.task_count
     FROM day_spans AS ds
     JOIN task_usage_dashboard_daily_agent_model AS d
@@ -171,11 +215,19 @@ picked AS (
     UNION ALL
     SELECT
         pm.agent_id,
+        pm.provider,
         pm.model,
         pm.input_tokens,
         pm.output_tokens,
         pm.cache_read_tokens,
         pm.cache_write_tokens,
+        pm.cost_usd_ticks,
+        pm.uncosted_input_tokens,
+        pm.uncosted_output_tokens,
+        pm.uncosted_cache_read_tokens,
+        pm.uncosted_cache_write_tokens,
+        pm.estimated_cost_ticks,
+        pm.unpriced_tokens,
         pm.task_count
     FROM task_usage_dashboard_monthly_project_agent_model AS pm
     -- As above, and only the settled months.
@@ -192,11 +244,19 @@ picked AS (
     UNION ALL
     SELECT
         r.agent_id,
+        r.provider,
         r.model,
         r.input_tokens,
         r.output_tokens,
         r.cache_read_tokens,
         r.cache_write_tokens,
+        r.cost_usd_ticks,
+        r.uncosted_input_tokens,
+        r.uncosted_output_tokens,
+        r.uncosted_cache_read_tokens,
+        r.uncosted_cache_write_tokens,
+        r.estimated_cost_ticks,
+        r.unpriced_tokens,
         r.task_count
     FROM day_spans AS ds
     JOIN task_usage_dashboard_daily AS r
@@ -204,15 +264,75 @@ picked AS (
         AND r.project_id = CAST(:project_id AS uuid)
         AND r.bucket_date >= ds.day_from
         AND r.bucket_date < ds.day_to
+),
+-- Tasks whose usage of one (provider, model) lies on several UTC days of the window because
+-- their provider is spelled two ways ("OpenAI", "openai"): the levels count them once per day,
+-- the window once. Only those few tasks' rows are read (task_usage_task_id_idx).
+respelled AS (
+    SELECT
+        t.agent_id,
+        lower(btrim(u.provider)) AS provider,
+        u.model,
+        count(DISTINCT (u.created_at AT TIME ZONE 'UTC')::date) - 1 AS extra_days
+    FROM task_usage_dashboard_respelled_task AS s
+    JOIN agent_task_queue AS t
+        ON t.id = s.task_id
+    JOIN agent AS a
+        ON a.id = t.agent_id
+    LEFT JOIN issue AS i
+        ON i.id = t.issue_id
+    JOIN task_usage AS u
+        ON u.task_id = s.task_id
+    WHERE a.workspace_id = :workspace_id
+        AND u.created_at >= CAST(:since_date AS timestamp) AT TIME ZONE 'UTC'
+        AND u.created_at < CAST(:until_date AS timestamp) AT TIME ZONE 'UTC'
+        AND (CAST(:project_id AS uuid) IS NULL OR i.project_id = CAST(:project_id AS uuid))
+    GROUP BY t.agent_id, s.task_id, 2, u.model
+),
+totals AS (
+    SELECT
+        agent_id,
+        provider,
+        model,
+        sum(input_tokens)::bigint AS input_tokens,
+        sum(output_tokens)::bigint AS output_tokens,
+        sum(cache_read_tokens)::bigint AS cache_read_tokens,
+        sum(cache_write_tokens)::bigint AS cache_write_tokens,
+        sum(cost_usd_ticks) AS cost_usd_ticks,
+        sum(uncosted_input_tokens)::bigint AS uncosted_input_tokens,
+        sum(uncosted_output_tokens)::bigint AS uncosted_output_tokens,
+        sum(uncosted_cache_read_tokens)::bigint AS uncosted_cache_read_tokens,
+        sum(uncosted_cache_write_tokens)::bigint AS uncosted_cache_write_tokens,
+        sum(estimated_cost_ticks) AS estimated_cost_ticks,
+        sum(unpriced_tokens)::bigint AS unpriced_tokens,
+        sum(task_count)::bigint AS task_count
+    FROM picked
+    GROUP BY agent_id, provider, model
 )
 SELECT
-    agent_id,
-    model,
-    sum(input_tokens)::bigint AS input_tokens,
-    sum(output_tokens)::bigint AS output_tokens,
-    sum(cache_read_tokens)::bigint AS cache_read_tokens,
-    sum(cache_write_tokens)::bigint AS cache_write_tokens,
-    sum(task_count)::bigint AS task_count
-FROM picked
-GROUP BY agent_id, model
-ORDER BY agent_id ASC, model ASC;
+    s.agent_id,
+    s.provider,
+    s.model,
+    s.input_tokens,
+    s.output_tokens,
+    s.cache_read_tokens,
+    s.cache_write_tokens,
+    s.cost_usd_ticks,
+    s.uncosted_input_tokens,
+    s.uncosted_output_tokens,
+    s.uncosted_cache_read_tokens,
+    s.uncosted_cache_write_tokens,
+    s.estimated_cost_ticks,
+    s.unpriced_tokens,
+    s.task_count - coalesce(
+        (
+            SELECT sum(r.extra_days)
+            FROM respelled AS r
+            WHERE r.agent_id = s.agent_id
+                AND r.provider = s.provider
+                AND r.model = s.model
+        ),
+        0
+    )::bigint AS task_count
+FROM totals AS s
+ORDER BY s.agent_id ASC, s.provider ASC, s.model ASC;

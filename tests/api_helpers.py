@@ -1,4 +1,4 @@
-"""Shared pieces of the HTTP contract tests (shared/spec/api.md): paths, wire keys and requests."""
+"""Shared pieces of the HTTP contract tests (docs/api.md): paths, wire keys and requests."""
 
 from __future__ import annotations
 
@@ -20,8 +20,12 @@ USAGE_PATHS = (DAILY, BY_AGENT)
 DASHBOARD_PATHS = (DAILY, BY_AGENT, RUNTIME)
 
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
-DAILY_KEYS = frozenset({"date", "model", *TOKEN_FIELDS, "task_count"})
-BY_AGENT_KEYS = frozenset({"agent_id", "model", *TOKEN_FIELDS, "task_count"})
+UNCOSTED_FIELDS = tuple(f"uncosted_{name}" for name in TOKEN_FIELDS)
+# The cost fields of every usage row (docs/cost.md); all integers but cost_usd.
+COST_FIELDS = ("cost_usd_ticks", *UNCOSTED_FIELDS, "cost_usd", "unpriced_tokens")
+INTEGER_FIELDS = (*TOKEN_FIELDS, "cost_usd_ticks", *UNCOSTED_FIELDS, "unpriced_tokens", "task_count")
+DAILY_KEYS = frozenset({"date", "provider", "model", *TOKEN_FIELDS, *COST_FIELDS, "task_count"})
+BY_AGENT_KEYS = frozenset({"agent_id", "provider", "model", *TOKEN_FIELDS, *COST_FIELDS, "task_count"})
 RUNTIME_KEYS = frozenset({"agent_id", "total_seconds", "task_count", "failed_count", "cancelled_count"})
 
 MICROSECOND = datetime.timedelta(microseconds=1)

@@ -1,4 +1,4 @@
-"""Shared pieces of the rollup tests (shared/spec/rollup.md): ticks, backfills, CLI and checks.
+"""Shared pieces of the rollup tests (docs/rollup.md): ticks, backfills, CLI and checks.
 
 The central check is `assert_rollup_matches_raw`: for every workspace, window and project filter,
 the rollup read path must return exactly what the raw read path returns (guarantee 1).
@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import psycopg
 from psycopg import sql
 
@@ -33,9 +32,18 @@ AsyncConn = psycopg.AsyncConnection[Any]
 ROOT = Path(__file__).resolve().parent.parent
 WINDOW_DAYS = (1, 2, 7, 30, 365)
 ROLLUP_COLUMNS = (
-    "bucket_date, workspace_id, agent_id, project_id, model, input_tokens, output_tokens,"
-    " cache_read_tokens, cache_write_tokens, task_count, event_count, updated_at"
+    "bucket_date, workspace_id, agent_id, project_id, provider, model, input_tokens, output_tokens,"
+    " cache_read_tokens, cache_write_tokens, cost_usd_ticks, uncosted_input_tokens,"
+    " uncosted_output_tokens, uncosted_cache_read_tokens, uncosted_cache_write_tokens,"
+    " estimated_cost_ticks, unpriced_tokens, task_count, event_count, updated_at"
 )
+# Every summed column of the read levels, in table order.
+LEVEL_MEASURES = (
+    "input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd_ticks,"
+    " uncosted_input_tokens, uncosted_output_tokens, uncosted_cache_read_tokens,"
+    " uncosted_cache_write_tokens, estimated_cost_ticks, unpriced_tokens, task_count"
+)
+LEVEL_SUMS = ", ".join(f"sum({c.strip()})" for c in LEVEL_MEASURES.split(","))
 # Variables the CLI reads; the parent's values must not leak into the command under test.
 _CLI_SETTINGS = (
     "DATABASE_URL",
@@ -169,7 +177,7 @@ def rollup_rows(
     with db.cursor(row_factory=psycopg.rows.dict_row) as cur:
         cur.execute(
             f"SELECT {ROLLUP_COLUMNS} FROM task_usage_dashboard_daily WHERE {where}"
-            " ORDER BY bucket_date, workspace_id, agent_id, project_id NULLS FIRST, model",
+            " ORDER BY bucket_date, workspace_id, agent_id, project_id NULLS FIRST, provider, model",
             params or {},
         )
         return cur.fetchall()
@@ -249,14 +257,19 @@ def assert_no_orphan_rollup_rows(db: Conn) -> None:
 
 
 # The tables the rollup derives from raw usage: every task_usage_dashboard_* table but the state
-# row and the queue, read from the catalog so a new level is never left out of a check.
+# row, the queue and the list of respelled tasks (the last two kept by triggers, not rebuilt),
+# read from the catalog so a new level is never left out of a check.
 ROLLUP_TABLES_SQL = r"""
 SELECT relname
 FROM pg_class
 WHERE relkind = 'r'
     AND relnamespace = 'public'::regnamespace
     AND relname LIKE 'task\_usage\_dashboard\_%'
-    AND relname NOT IN ('task_usage_dashboard_rollup_state', 'task_usage_dashboard_dirty')
+    AND relname NOT IN (
+        'task_usage_dashboard_rollup_state',
+        'task_usage_dashboard_dirty',
+        'task_usage_dashboard_respelled_task'
+    )
 ORDER BY relname
 """
 
@@ -269,30 +282,19 @@ def rollup_tables(db: Conn) -> list[str]:
 # ---- rollup == raw -----------------------------------------------------------------------------
 
 
-def _without_task_count(rows: Sequence[AgentUsage]) -> list[dict[str, Any]]:
-    result = []
-    for row in rows:
-        fields = msgspec.structs.asdict(row)
-        del fields["task_count"]
-        result.append(fields)
-    return result
-
-
 async def assert_rollup_matches_raw(
     conn: AsyncConn,
     workspace_ids: Iterable[uuid.UUID],
     project_ids_by_workspace: Mapping[uuid.UUID, Sequence[uuid.UUID]] | None = None,
     *,
-    by_agent_task_count: bool = True,
     extra_windows: Sequence[Window] = (),
 ) -> int:
     """Rollup and raw read paths agree exactly for every workspace, window and project filter.
 
     Windows: each of WINDOW_DAYS ending today, then `extra_windows` (see month_edge_windows).
-    Project filters: none, each project of the workspace, and a random UUID.
-    Pass by_agent_task_count=False only for worlds where guarantee 1's documented exception (a
-    task reporting one model under two providers on two UTC days) applies. Returns how many raw
-    rows were compared, so callers can make sure the comparison was not vacuous.
+    Project filters: none, each project of the workspace, and a random UUID. Every field is
+    compared, cost and task counts included. Returns how many raw rows were compared, so callers
+    can make sure the comparison was not vacuous.
     """
     compared = 0
     projects = project_ids_by_workspace or {}
@@ -310,12 +312,7 @@ async def assert_rollup_matches_raw(
                 assert rollup_daily == raw_daily, f"daily differs for {where}"
                 raw_agents: list[AgentUsage] = await queries.list_dashboard_usage_by_agent(conn, f)
                 rollup_agents = await queries.list_dashboard_usage_by_agent_rollup(conn, f)
-                if by_agent_task_count:
-                    assert rollup_agents == raw_agents, f"by-agent differs for {where}"
-                else:
-                    assert _without_task_count(rollup_agents) == _without_task_count(raw_agents), (
-                        f"by-agent differs for {where}"
-                    )
+                assert rollup_agents == raw_agents, f"by-agent differs for {where}"
                 compared += len(raw_daily) + len(raw_agents)
     return compared
 
@@ -356,7 +353,7 @@ def run_cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 # Rows where the per-task level and raw usage disagree, over the days the level covers: each
-# (UTC day, task, model) of raw usage attributed as the read path does, both ways round.
+# (UTC day, task, provider, model) of raw usage attributed as the read path does, both ways round.
 TASK_LEVEL_MISMATCHES_SQL = """
 WITH horizon AS (
     SELECT task_usage_dashboard_task_level_from() AS first_day
@@ -365,6 +362,7 @@ raw AS (
     SELECT
         (u.created_at AT TIME ZONE 'UTC')::date AS bucket_date,
         u.task_id,
+        lower(btrim(u.provider)) AS provider,
         u.model,
         a.workspace_id,
         t.agent_id,
@@ -373,18 +371,24 @@ raw AS (
         sum(u.output_tokens)::bigint AS output_tokens,
         sum(u.cache_read_tokens)::bigint AS cache_read_tokens,
         sum(u.cache_write_tokens)::bigint AS cache_write_tokens,
+        coalesce(sum(u.cost_usd_ticks) FILTER (WHERE u.cost_usd_ticks > 0), 0) AS cost_usd_ticks,
+        coalesce(sum(u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens)
+            FILTER (WHERE coalesce(u.cost_usd_ticks, 0) <= 0), 0)::bigint AS uncosted_tokens,
         count(*) AS event_count
     FROM task_usage AS u
     JOIN agent_task_queue AS t ON t.id = u.task_id
     JOIN agent AS a ON a.id = t.agent_id
     LEFT JOIN issue AS i ON i.id = t.issue_id
     WHERE (u.created_at AT TIME ZONE 'UTC')::date >= (SELECT first_day FROM horizon)
-    GROUP BY 1, 2, 3, 4, 5, 6
+    GROUP BY 1, 2, 3, 4, 5, 6, 7
 ),
 level AS (
     SELECT
-        bucket_date, task_id, model, workspace_id, agent_id, project_id, input_tokens,
-        output_tokens, cache_read_tokens, cache_write_tokens, event_count
+        bucket_date, task_id, provider, model, workspace_id, agent_id, project_id, input_tokens,
+        output_tokens, cache_read_tokens, cache_write_tokens, cost_usd_ticks,
+        uncosted_input_tokens + uncosted_output_tokens + uncosted_cache_read_tokens
+            + uncosted_cache_write_tokens,
+        event_count
     FROM task_usage_dashboard_daily_task_model
     WHERE bucket_date >= (SELECT first_day FROM horizon)
 )
@@ -408,7 +412,7 @@ def task_level_mismatches(db: Conn) -> int:
 # Rows where the monthly per-project level and the base table disagree: every settled month
 # (before the state's project_months_before) of the base table's project rows summed, both ways
 # round, and any level row of a month that has not settled counts as extra.
-PROJECT_MONTH_MISMATCHES_SQL = """
+PROJECT_MONTH_MISMATCHES_SQL = f"""
 WITH settled AS (
     SELECT project_months_before AS before
     FROM task_usage_dashboard_rollup_state
@@ -420,21 +424,16 @@ base AS (
         project_id,
         date_trunc('month', bucket_date::timestamp)::date AS month,
         agent_id,
+        provider,
         model,
-        sum(input_tokens)::bigint AS input_tokens,
-        sum(output_tokens)::bigint AS output_tokens,
-        sum(cache_read_tokens)::bigint AS cache_read_tokens,
-        sum(cache_write_tokens)::bigint AS cache_write_tokens,
-        sum(task_count)::bigint AS task_count
+        {LEVEL_SUMS}
     FROM task_usage_dashboard_daily
     WHERE project_id IS NOT NULL
         AND bucket_date < (SELECT before FROM settled)
-    GROUP BY 1, 2, 3, 4, 5
+    GROUP BY 1, 2, 3, 4, 5, 6
 ),
 level AS (
-    SELECT
-        workspace_id, project_id, month, agent_id, model, input_tokens, output_tokens,
-        cache_read_tokens, cache_write_tokens, task_count
+    SELECT workspace_id, project_id, month, agent_id, provider, model, {LEVEL_MEASURES}
     FROM task_usage_dashboard_monthly_project_agent_model
 )
 SELECT
@@ -450,25 +449,20 @@ def project_month_mismatches(db: Conn) -> int:
 
 # Rows where the weekly per-agent level and the per-agent daily level disagree: every week
 # (Monday to Sunday) of the daily level summed, both ways round.
-WEEK_LEVEL_MISMATCHES_SQL = """
+WEEK_LEVEL_MISMATCHES_SQL = f"""
 WITH daily AS (
     SELECT
         workspace_id,
         date_trunc('week', bucket_date::timestamp)::date AS week,
         agent_id,
+        provider,
         model,
-        sum(input_tokens)::bigint AS input_tokens,
-        sum(output_tokens)::bigint AS output_tokens,
-        sum(cache_read_tokens)::bigint AS cache_read_tokens,
-        sum(cache_write_tokens)::bigint AS cache_write_tokens,
-        sum(task_count)::bigint AS task_count
+        {LEVEL_SUMS}
     FROM task_usage_dashboard_daily_agent_model
-    GROUP BY 1, 2, 3, 4
+    GROUP BY 1, 2, 3, 4, 5
 ),
 level AS (
-    SELECT
-        workspace_id, week, agent_id, model, input_tokens, output_tokens, cache_read_tokens,
-        cache_write_tokens, task_count
+    SELECT workspace_id, week, agent_id, provider, model, {LEVEL_MEASURES}
     FROM task_usage_dashboard_weekly_agent_model
 )
 SELECT

@@ -116,8 +116,10 @@ async def test_openapi_200_response_is_an_array_of_the_wire_rows(path: str, clie
             assert (prop["type"], prop.get("format")) == ("string", "uuid")
         elif name == "date":
             assert (prop["type"], prop.get("format")) == ("string", "date")
-        elif name == "model":
+        elif name in {"model", "provider"}:
             assert prop["type"] == "string"
+        elif name == "cost_usd":
+            assert prop["type"] == "number"
         else:
             assert prop["type"] == "integer", name
 

@@ -14,12 +14,14 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from app.wire import AgentUsage, DailyUsage
 from tests.api_helpers import (
     BY_AGENT,
     BY_AGENT_KEYS,
     DAILY,
     DAILY_KEYS,
     DASHBOARD_PATHS,
+    INTEGER_FIELDS,
     MICROSECOND,
     TOKEN_FIELDS,
     USAGE_PATHS,
@@ -319,16 +321,25 @@ async def test_daily_row_has_exactly_the_wire_keys_and_types(world: World, clien
     [row] = await fetch_rows(client, DAILY, ws)
 
     assert set(row) == DAILY_KEYS
+    assert list(row) == list(DailyUsage.__struct_fields__)
     assert row == {
         "date": day(0).isoformat(),
+        "provider": "",
         "model": "model-a",
         "input_tokens": 1,
         "output_tokens": 2,
         "cache_read_tokens": 3,
         "cache_write_tokens": 4,
+        "cost_usd_ticks": 0,
+        "uncosted_input_tokens": 1,
+        "uncosted_output_tokens": 2,
+        "uncosted_cache_read_tokens": 3,
+        "uncosted_cache_write_tokens": 4,
+        "cost_usd": 0.0,
+        "unpriced_tokens": 10,
         "task_count": 1,
     }
-    for field in (*TOKEN_FIELDS, "task_count"):
+    for field in INTEGER_FIELDS:
         assert_json_integer(row[field])
 
 
@@ -402,16 +413,31 @@ async def test_daily_sums_tokens_of_every_row_in_a_bucket(world: World, client: 
     assert row["task_count"] == 2
 
 
-async def test_daily_task_count_counts_a_task_with_two_providers_once(world: World, client: Client) -> None:
+async def test_daily_rows_are_per_provider_and_model(world: World, client: Client) -> None:
     ws = tenant(world)
     task = world.task(world.agent(ws.id))
     world.usage(task, provider="anthropic", model="shared", input_tokens=5)
     world.usage(task, provider="bedrock", model="shared", input_tokens=6)
 
+    rows = await fetch_rows(client, DAILY, ws)
+
+    assert [(r["provider"], r["model"], r["input_tokens"], r["task_count"]) for r in rows] == [
+        ("anthropic", "shared", 5, 1),
+        ("bedrock", "shared", 6, 1),
+    ]
+
+
+async def test_daily_task_count_counts_a_task_with_two_spellings_of_its_provider_once(
+    world: World, client: Client
+) -> None:
+    ws = tenant(world)
+    task = world.task(world.agent(ws.id))
+    world.usage(task, provider="OpenAI", model="shared", input_tokens=5)
+    world.usage(task, provider=" openai", model="shared", input_tokens=6)
+
     [row] = await fetch_rows(client, DAILY, ws)
 
-    assert row["input_tokens"] == 11
-    assert row["task_count"] == 1
+    assert (row["provider"], row["input_tokens"], row["task_count"]) == ("openai", 11, 1)
 
 
 async def test_daily_task_count_is_per_bucket(world: World, client: Client) -> None:
@@ -524,17 +550,26 @@ async def test_by_agent_row_has_exactly_the_wire_keys_and_types(world: World, cl
     [row] = await fetch_rows(client, BY_AGENT, ws)
 
     assert set(row) == BY_AGENT_KEYS
+    assert list(row) == list(AgentUsage.__struct_fields__)
     assert row == {
         "agent_id": str(agent),
+        "provider": "",
         "model": "model-a",
         "input_tokens": 1,
         "output_tokens": 2,
         "cache_read_tokens": 3,
         "cache_write_tokens": 4,
+        "cost_usd_ticks": 0,
+        "uncosted_input_tokens": 1,
+        "uncosted_output_tokens": 2,
+        "uncosted_cache_read_tokens": 3,
+        "uncosted_cache_write_tokens": 4,
+        "cost_usd": 0.0,
+        "unpriced_tokens": 10,
         "task_count": 1,
     }
     assert str(uuid.UUID(row["agent_id"])) == row["agent_id"]
-    for field in (*TOKEN_FIELDS, "task_count"):
+    for field in INTEGER_FIELDS:
         assert_json_integer(row[field])
 
 
@@ -556,9 +591,9 @@ async def test_by_agent_sums_over_days_and_counts_distinct_tasks(world: World, c
     ws = tenant(world)
     agent = world.agent(ws.id)
     twice = world.task(agent)
-    world.usage(twice, provider="p1", input_tokens=1, created_at=midnight(day(3)))
-    world.usage(twice, provider="p2", input_tokens=10, created_at=midnight(day(0)))
-    world.usage(world.task(agent), input_tokens=100, created_at=midnight(day(1)))
+    world.usage(twice, provider="P1", input_tokens=1, created_at=midnight(day(3)))
+    world.usage(twice, provider="p1", input_tokens=10, created_at=midnight(day(0)))
+    world.usage(world.task(agent), provider="p1", input_tokens=100, created_at=midnight(day(1)))
 
     [row] = await fetch_rows(client, BY_AGENT, ws, days=7)
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from app.db.migrate import discover, discover_functions
+from app.prices import shipped_prices
 from tests.conftest import Client
 from tests.world import World
 
@@ -428,6 +430,7 @@ def test_migrate_without_action_applies_every_version(tmp_path: Path, empty_data
     assert result.stdout.splitlines() == [
         f"applied: {', '.join(versions)}",
         f"function files applied: {len(functions)}",
+        f"shipped price versions loaded or changed: {len(shipped_prices())}",
     ]
     with psycopg.connect(empty_database_url) as conn:
         rows = conn.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
@@ -491,3 +494,132 @@ def test_serve_with_a_bad_port_fails_before_starting(offline_cli: Cli) -> None:
     line = assert_one_line_error(result, 1)
     assert "PORT" in line
     assert result.stdout == ""
+
+
+# ---- prices ------------------------------------------------------------------------------
+
+PRICE_ARGS = ("--input", "0.5", "--output", "4", "--cache-read", "0.05", "--cache-write", "0.5")
+
+
+def _operator_prices(database_url: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(
+            "SELECT key, effective_from, input, output, cache_read, cache_write"
+            " FROM model_price ORDER BY 1, 2"
+        ).fetchall()
+
+
+def test_prices_list_shows_the_version_in_effect_on_a_day_with_its_source(cli: Cli) -> None:
+    before = cli("prices", "list", "--at", "2026-08-31")
+    after = cli("prices", "list", "--at", "2026-09-01")
+
+    assert before.returncode == 0, before.stderr
+    assert (
+        before.stdout.splitlines()[0] == "prices in effect on 2026-08-31 (USD per million tokens), 61 key(s):"
+    )
+    [sonnet_before] = [line for line in before.stdout.splitlines() if line.startswith("claude-sonnet-5 ")]
+    [sonnet_after] = [line for line in after.stdout.splitlines() if line.startswith("claude-sonnet-5 ")]
+    assert "from 1970-01-01" in sonnet_before
+    assert "input=2 " in sonnet_before
+    assert "from 2026-09-01" in sonnet_after
+    assert "input=3 " in sonnet_after
+    assert sonnet_after.endswith("(shipped)")
+
+
+def test_prices_set_adds_an_operator_version_that_list_shows(cli: Cli) -> None:
+    result = cli("prices", "set", "gpt-5.5-mini", "--from", "2026-10-01", *PRICE_ARGS)
+
+    assert result.returncode == 0, result.stderr
+    assert _operator_prices(cli.database_url) == [
+        (
+            "gpt-5.5-mini",
+            datetime.date(2026, 10, 1),
+            Decimal("0.5"),
+            Decimal("4"),
+            Decimal("0.05"),
+            Decimal("0.5"),
+        )
+    ]
+    listed = cli("prices", "list", "--at", "2026-10-01").stdout
+    assert any(
+        line.startswith("gpt-5.5-mini ") and line.endswith("(operator)") for line in listed.splitlines()
+    )
+    assert "gpt-5.5-mini" not in cli("prices", "list", "--at", "2026-09-30").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--from", "2026-10-01", "--input", "-1", *PRICE_ARGS[2:]), "must not be negative"),
+        (("--from", "2026-10-01", "--input", "0.12345", *PRICE_ARGS[2:]), "at most 4 decimals"),
+        (("--from", "2026-10-01", "--input", "abc", *PRICE_ARGS[2:]), "must be a number"),
+        (("--from", "2026-13-01", *PRICE_ARGS), "must be a date"),
+        (("--from", "yesterday", *PRICE_ARGS), "must be a date"),
+        (("--from", "1969-12-31", *PRICE_ARGS), "1970-01-01 or later"),
+    ],
+)
+def test_prices_set_refuses_bad_input_with_one_line_and_writes_nothing(
+    cli: Cli, args: tuple[str, ...], message: str
+) -> None:
+    line = assert_one_line_error(cli("prices", "set", "gpt-5.5-mini", *args))
+
+    assert message in line
+    assert _operator_prices(cli.database_url) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("key,effective_from,input,output,cache_read,cache_write,extra\n", "unknown column(s) extra"),
+        ("key,effective_from,input,output,cache_read\n", "missing column(s) cache_write"),
+        ("", "empty file"),
+        (
+            "key,effective_from,input,output,cache_read,cache_write\n"
+            "a,2026-01-01,1,1,1,1\n"
+            "b,2026-01-01,1,-1,1,1\n",
+            "line 3: output must not be negative",
+        ),
+        (
+            "key,effective_from,input,output,cache_read,cache_write\n"
+            "a,2026-01-01,1,1,1,1\n"
+            "a,2026-01-01,2,2,2,2\n",
+            "line 3: a from 2026-01-01 appears twice",
+        ),
+        ("key,effective_from,input,output,cache_read,cache_write\na,2026-02-30,1,1,1,1\n", "must be a date"),
+    ],
+    ids=["unknown-column", "missing-column", "empty", "negative", "duplicate", "bad-date"],
+)
+def test_prices_import_is_all_or_nothing(cli: Cli, tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "prices.csv"
+    path.write_text(text)
+
+    line = assert_one_line_error(cli("prices", "import", str(path)))
+
+    assert message in line
+    assert _operator_prices(cli.database_url) == []
+
+
+def test_prices_import_of_a_missing_file_is_one_line(cli: Cli, tmp_path: Path) -> None:
+    line = assert_one_line_error(cli("prices", "import", str(tmp_path / "absent.csv")))
+
+    assert "cannot read" in line
+
+
+def test_prices_export_then_import_round_trips_every_version(
+    cli: Cli, second_database_url: str, tmp_path: Path
+) -> None:
+    assert cli("prices", "set", "gpt-5.5-mini", "--from", "2026-10-01", *PRICE_ARGS).returncode == 0
+    exported = cli("prices", "export")
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.splitlines()[0] == "key,effective_from,input,output,cache_read,cache_write"
+    assert len(exported.stdout.splitlines()) == 1 + 62 + 1
+    path = tmp_path / "prices.csv"
+    path.write_text(exported.stdout)
+
+    other = Cli(second_database_url, tmp_path / "other")
+    result = other("prices", "import", str(path))
+
+    assert result.returncode == 0, result.stderr
+    # An import writes operator versions: every line becomes one, with the same prices.
+    assert other("prices", "export").stdout == exported.stdout
+    assert len(_operator_prices(second_database_url)) == 63

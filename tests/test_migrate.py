@@ -19,6 +19,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from app.db.migrate import Migration, MigrationError, Runner, discover, discover_functions
+from tests.world import World
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 
@@ -27,7 +28,7 @@ MIGRATIONS = ROOT / "migrations"
 
 TS = "timestamp with time zone"
 
-# Every table and column of shared/spec/schema.md: (data_type, nullable).
+# Every table and column of the platform schema the service reads: (data_type, nullable).
 # Foreign keys that own a row (workspace_id, user_id, agent_id, task_id) are read as not null, as
 # on the platform; the ones schema.md calls nullable (owner_id, project_id, issue_id) are nullable.
 EXPECTED_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
@@ -124,6 +125,7 @@ EXPECTED_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
         "output_tokens": ("bigint", False),
         "cache_read_tokens": ("bigint", False),
         "cache_write_tokens": ("bigint", False),
+        "cost_usd_ticks": ("bigint", True),
         "created_at": (TS, False),
         "updated_at": (TS, True),
     },
@@ -985,3 +987,58 @@ def test_down_below_the_function_files_restores_the_old_release_exactly(
 
 def _versions_recorded(conn: Conn) -> list[tuple[Any, ...]]:
     return conn.execute("SELECT version, checksum FROM schema_migrations ORDER BY 1").fetchall()
+
+
+# ---- money (0005) ------------------------------------------------------------------------
+
+
+def test_a_cost_usd_ticks_column_the_platform_already_has_is_kept_up_and_down(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    core = tmp_path / "core"
+    core.mkdir()
+    for path in MIGRATIONS.glob("0001_*.sql"):
+        shutil.copy(path, core / path.name)
+    Runner(empty_database_url, core).up()
+    with _connect(empty_database_url) as conn:
+        conn.execute("ALTER TABLE task_usage ADD COLUMN cost_usd_ticks bigint")
+        world = World(conn)
+        world.usage(world.task(world.agent(world.workspace())), cost_usd_ticks=42)
+
+        Runner(empty_database_url).up()
+        assert conn.execute("SELECT cost_usd_ticks FROM task_usage").fetchall() == [(42,)]
+
+        Runner(empty_database_url).down("0004")
+        assert conn.execute("SELECT cost_usd_ticks FROM task_usage").fetchall() == [(42,)]
+
+
+def test_down_below_0005_drops_the_cost_usd_ticks_column_it_added(database_url: str) -> None:
+    Runner(database_url).down("0004")
+
+    with _connect(database_url) as conn:
+        columns = conn.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = 'task_usage' AND column_name = 'cost_usd_ticks'"
+        ).fetchall()
+    assert columns == []
+
+
+def test_upgrading_to_0005_empties_the_rollup_and_asks_for_a_backfill(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    Runner(empty_database_url, _release_before_function_files(tmp_path)).up()
+    with _connect(empty_database_url) as conn:
+        conn.execute(
+            "INSERT INTO task_usage_dashboard_dirty (bucket_date) VALUES ('2026-01-01');"
+            "UPDATE task_usage_dashboard_rollup_state SET watermark_at = now() WHERE id = 1"
+        )
+
+        Runner(empty_database_url).up()
+
+        state = conn.execute(
+            "SELECT watermark_at IS NULL,"
+            " project_months_before = task_usage_dashboard_settled_months_before()"
+            " FROM task_usage_dashboard_rollup_state"
+        ).fetchone()
+        assert state == (True, True)
+        assert conn.execute("SELECT count(*) FROM task_usage_dashboard_dirty").fetchone() == (0,)

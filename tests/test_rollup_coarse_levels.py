@@ -220,7 +220,9 @@ async def test_a_tick_settles_one_month_at_a_time(world: World, db: Conn, databa
     assert settled_before(db) == settled
 
 
-async def test_upgrading_from_0003_sums_the_settled_months(empty_database_url: str, tmp_path: Path) -> None:
+async def test_upgrading_from_0003_then_backfilling_sums_the_settled_months(
+    empty_database_url: str, tmp_path: Path
+) -> None:
     migrations = tmp_path / "migrations"
     migrations.mkdir()
     for path in MIGRATIONS.glob("000[123]_*.sql"):
@@ -228,10 +230,14 @@ async def test_upgrading_from_0003_sums_the_settled_months(empty_database_url: s
     assert Runner(empty_database_url, migrations).up() == ["0001", "0002", "0003"]
     with psycopg.connect(empty_database_url, autocommit=True) as db:
         pw = build(World(db))
-        # Rolled up as 0003 did it (today's backfill also analyzes the monthly per-project level).
+        # Rolled up as 0003 did it.
         db.execute("SELECT rollup_task_usage_dashboard_daily_window(%s, %s)", (at(400), at(-1)))
 
-        assert Runner(empty_database_url).up() == ["0004"]
+        # 0005 (provider and cost in every level) empties the rollup for a new backfill.
+        assert Runner(empty_database_url).up() == ["0004", "0005"]
+        assert settled_before(db) == expected_settled_before()
+        assert level_months(db) == set()
+        await backfill(empty_database_url)
         assert settled_before(db) == expected_settled_before()
         assert level_months(db) == settled_usage_months(expected_settled_before())
         assert project_month_mismatches(db) == 0

@@ -1,4 +1,4 @@
-"""The rollup's guarantees (shared/spec/rollup.md), each by a test that fails without it.
+"""The rollup's guarantees (docs/rollup.md), each by a test that fails without it.
 
 Concurrency is ordered with open transactions and locks, never with sleeps: where a test must
 know that a tick is waiting, it watches pg_locks for the tick's ungranted lock request.

@@ -16,7 +16,8 @@ import psycopg
 import pytest
 
 from app.db import queries
-from app.db.queries import UsageReport
+from app.db.queries import DashboardFilter, UsageReport
+from app.window import window_for_days
 from tests.rollup_helpers import (
     Conn,
     assert_matches,
@@ -294,17 +295,35 @@ async def test_truncating_usage_empties_the_rollup(world: World, db: Conn, datab
     assert rollup_rows(db) == []
 
 
-async def test_one_model_under_two_providers_on_two_days_differs_only_in_by_agent_task_count(
+async def test_one_model_under_two_providers_on_two_days_is_exact_task_count_included(
     world: World, db: Conn, database_url: str
 ) -> None:
     s = await prepared(world, database_url)
     world.usage(s.task_1, model="model-a", provider="other", input_tokens=20, created_at=at(2))
     await catch_up(database_url)
     async with await connect(database_url) as conn:
-        compared = await assert_rollup_matches_raw(conn, s.workspaces, s.projects, by_agent_task_count=False)
+        compared = await assert_rollup_matches_raw(conn, s.workspaces, s.projects)
     assert compared > 0
     assert bucket_tokens(db, s.ws)[day(2), s.project_1] == 20
     assert_no_orphan_rollup_rows(db)
+
+
+@pytest.mark.parametrize("spelling", ["OpenAI", " openai", "OPENAI "])
+async def test_one_provider_spelled_two_ways_on_two_days_counts_the_task_once(
+    world: World, db: Conn, database_url: str, spelling: str
+) -> None:
+    """ "openai" and "OpenAI" are one provider: the task's two rows of one model, on two UTC days,
+    are one task in a by-agent window holding both days, on both read paths."""
+    s = await prepared(world, database_url)
+    world.usage(s.task_1, model="gpt-5", provider="openai", input_tokens=5, created_at=at(3))
+    world.usage(s.task_1, model="gpt-5", provider=spelling, input_tokens=7, created_at=at(1))
+    await catch_up(database_url)
+    async with await connect(database_url) as conn:
+        assert await assert_rollup_matches_raw(conn, s.workspaces, s.projects) > 0
+        f = DashboardFilter(workspace_id=s.ws, window=window_for_days(7))
+        rows = await queries.list_dashboard_usage_by_agent_rollup(conn, f)
+    [row] = [r for r in rows if r.model == "gpt-5"]
+    assert (row.provider, row.input_tokens, row.task_count) == ("openai", 12, 1)
 
 
 ZONES = ("Pacific/Kiritimati", "America/Los_Angeles")
@@ -327,7 +346,7 @@ async def test_usage_written_near_utc_midnight_from_a_non_utc_session_lands_in_t
     zone = zoneinfo.ZoneInfo(time_zone)
     local_dates = {ts.astimezone(zone).date() for ts in instants}
     assert local_dates != {day(6), day(5)}, "the zone must move some instant to another local date"
-    # One task per UTC day: a task reporting one model on two days is guarantee 1's exception.
+    # One task per UTC day, one provider per instant (the unique key is task, provider, model).
     tasks = {d: world.task(s.agent_a, s.issue_1) for d in (day(6), day(5))}
     with session(database_url, time_zone) as writer:
         for ts, tokens in instants.items():
@@ -339,9 +358,10 @@ async def test_usage_written_near_utc_midnight_from_a_non_utc_session_lands_in_t
         assert queued_days(writer) == {day(6), day(5)}
     await ticked_and_matching(database_url, s, db)
     rows = rollup_rows(db, "model = 'model-tz'")
-    assert [(r["bucket_date"], r["input_tokens"], r["event_count"]) for r in rows] == [
-        (day(6), 1, 1),
-        (day(5), 6, 2),
+    assert [(r["bucket_date"], r["provider"], r["input_tokens"]) for r in rows] == [
+        (day(6), "1", 1),
+        (day(5), "2", 2),
+        (day(5), "4", 4),
     ]
     assert await assert_matches(database_url, s.workspaces, s.projects, time_zone=time_zone) > 0
 
@@ -361,9 +381,11 @@ async def test_a_tick_from_a_non_utc_session_buckets_by_utc_day(
         while queued_days(ticker):
             assert (tick(ticker) or 0) >= 0
     rows = rollup_rows(db, "model = 'model-tz'")
-    assert [(r["bucket_date"], r["input_tokens"], r["event_count"]) for r in rows] == [
-        (day(8), 1, 1),
-        (day(7), 14, 3),
+    assert [(r["bucket_date"], r["provider"], r["input_tokens"]) for r in rows] == [
+        (day(8), "1", 1),
+        (day(7), "2", 2),
+        (day(7), "4", 4),
+        (day(7), "8", 8),
     ]
     assert await assert_matches(database_url, s.workspaces, s.projects, time_zone=time_zone) > 0
     assert_no_orphan_rollup_rows(db)

@@ -1,6 +1,6 @@
 """Rollup guarantees 1 (equivalence with no lag) and 4 (UTC buckets), by random interleavings.
 
-A hypothesis state machine performs every write of shared/spec/schema.md in random order, each
+A hypothesis state machine performs every write the platform makes in random order, each
 from a session with a random TimeZone: creates (workspace, agent, project, issue in a project or
 not, task with an issue or quick-create), UpsertTaskUsage (new keys at created_at near UTC
 midnights over the last ~40 days, at window edges, > 365 days ago and in the future, or at now()
@@ -16,10 +16,11 @@ a project of another workspace), the rollup read path must return exactly what t
 returns for usage/daily and usage/by-agent, read from a session with a random TimeZone; and no
 rollup row may survive its agent or workspace.
 
-The documented exception of guarantee 1 (by-agent task_count sums per-day distinct counts, so a
-task reporting one model under two providers on two UTC days counts twice there) is never
-generated: a task may report a model under several providers, but every row of one (task, model)
-is created on the same UTC day as the first, so by-agent task_count is compared exactly too.
+Usage rows come under several providers, some spelled two ways ("OpenAI", "openai ": one provider
+once normalized, on any day), with or without a provider-reported amount (none, zero, negative,
+small, near 9e15 ticks), for models the price table prices, prices only from a date, or not at
+all; and operator price versions are written between ticks, through the CLI's query, at dates
+around the generated days. Every field is compared, cost and task counts included.
 
 Database per example: the `database_url` fixture is function-scoped, so every example starts by
 truncating the platform and rollup tables of the test's database and resetting the rollup state
@@ -35,6 +36,7 @@ import itertools
 import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 from hypothesis import HealthCheck, settings
@@ -50,6 +52,7 @@ from psycopg import AsyncConnection, sql
 
 from app.db import queries
 from app.db.queries import DashboardFilter, UsageReport
+from app.prices import EPOCH, PRICE_COLUMNS, PriceVersion
 from app.rollup.tick import tick_until_caught_up
 from app.window import window_for_days
 from tests.rollup_helpers import (
@@ -65,8 +68,13 @@ UsageKey = tuple[uuid.UUID, str, str]  # (task_id, provider, model): task_usage'
 UTC = datetime.UTC
 TIME_ZONES = ("UTC", "Pacific/Kiritimati", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Pago_Pago")
 WINDOW_DAYS = (1, 2, 7, 31, 365)
-MODELS = ("model-a", "model-b", "model-c")
-PROVIDERS = ("", "anthropic", "openrouter")
+# Priced by the shipped table (by a dated suffix, by provider qualification), priced only by
+# the operator versions this test writes, and never priced.
+MODELS = ("claude-sonnet-5-20260101", "auto", "model-x", "model-unpriced")
+PROVIDERS = ("", "anthropic", "OpenAI", "openai ", "cursor")
+PRICED_KEYS = ("model-x", "claude-sonnet-5", "cursor/auto")
+PRICES = st.sampled_from(["0", "0.0001", "1.25", "3", "75.5"])
+REPORTED_TICKS = st.sampled_from([None, None, 0, -5, 1, 123_456_789, 9_000_000_000_000_000])
 
 # Keep the world small enough that the check after each tick stays cheap.
 MAX_WORKSPACES = 3
@@ -132,7 +140,13 @@ SELECT relname
 FROM pg_class
 WHERE relkind = 'r'
     AND relnamespace = 'public'::regnamespace
-    AND relname NOT IN ('task_usage_dashboard_rollup_state', 'schema_migrations')
+    AND relname NOT IN (
+        'task_usage_dashboard_rollup_state',
+        'schema_migrations',
+        'schema_functions',
+        'schema_function_snapshots',
+        'model_price_shipped'
+    )
 """
 
 
@@ -278,20 +292,38 @@ class RollupMachine(RuleBasedStateMachine):
         self.usage = {k: d for k, d in self.usage.items() if k in keys}
         assert set(self.usage) == keys, "the model lost track of usage rows"
 
-    def _created_at(self, data: st.DataObject, task: uuid.UUID, model: str) -> datetime.datetime:
-        """A created_at near a UTC midnight; the UTC day of the (task, model) rows if any exist."""
+    def _created_at(self, data: st.DataObject) -> datetime.datetime:
+        """A created_at near a UTC midnight."""
         offset = data.draw(TIME_OFFSETS, label="time offset")
-        days = {d for (t, _, m), d in self.usage.items() if t == task and m == model}
-        if days:
-            # Same (task, model) under another provider: same UTC day, or it would be the
-            # documented exception of guarantee 1.
-            (day,) = days
-            start = datetime.datetime.combine(day, datetime.time(), UTC)
-            if offset < datetime.timedelta(0):
-                offset += datetime.timedelta(days=1)
-            return start + offset
         day = self.ctx.today + datetime.timedelta(days=data.draw(DAY_OFFSETS, label="day offset"))
         return datetime.datetime.combine(day, datetime.time(), UTC) + offset
+
+    # ---- prices ----------------------------------------------------------------------------
+
+    @rule(data=st.data())
+    def set_price(self, data: st.DataObject) -> None:
+        """An operator price version (`prices set`'s query) from a UTC date near the usage's days,
+        so it covers some of them and not others; sometimes a correction of an earlier one."""
+        key = data.draw(st.sampled_from(PRICED_KEYS), label="price key")
+        usage_days = sorted(set(self.usage.values()))
+        near_usage: bool = bool(usage_days) and data.draw(st.booleans(), label="from a day with usage")
+        if near_usage:
+            # The first day of some usage, or the day after: rows on both sides of the change.
+            effective_from = data.draw(st.sampled_from(usage_days), label="effective day")
+            effective_from += datetime.timedelta(days=data.draw(st.integers(0, 1), label="shift"))
+        else:
+            days = data.draw(DAY_OFFSETS, label="effective day offset")
+            effective_from = max(self.ctx.today + datetime.timedelta(days=days), EPOCH)
+        prices = [Decimal(data.draw(PRICES, label=name)) for name in PRICE_COLUMNS]
+        version = PriceVersion(key, effective_from, *prices)
+        self.wrote_since_tick = True
+
+        async def go() -> None:
+            async with self.ctx.writer.transaction():
+                await queries.upsert_model_prices(self.ctx.writer, [version])
+
+        self.ctx.run(go())
+        self._maybe_tick(data)
 
     # ---- creates ---------------------------------------------------------------------------
 
@@ -426,14 +458,15 @@ class RollupMachine(RuleBasedStateMachine):
             if not free:
                 break
             key = data.draw(st.sampled_from(free), label="new usage key")
-            created_at = self._created_at(data, key[0], key[2])
+            created_at = self._created_at(data)
             tokens = data.draw(TOKEN_COUNTS, label="tokens")
+            reported = data.draw(REPORTED_TICKS, label="reported ticks")
             legacy = data.draw(st.booleans(), label="legacy")
             values.append(
                 sql.SQL("({})").format(
                     sql.SQL(", ").join(
                         [
-                            *map(sql.Literal, [*key, *tokens, created_at]),
+                            *map(sql.Literal, [*key, *tokens, reported, created_at]),
                             sql.SQL("NULL" if legacy else "now()"),
                         ]
                     )
@@ -444,11 +477,12 @@ class RollupMachine(RuleBasedStateMachine):
             return
         query = sql.SQL(
             "INSERT INTO task_usage (task_id, provider, model, input_tokens, output_tokens,"
-            " cache_read_tokens, cache_write_tokens, created_at, updated_at) VALUES {}"
+            " cache_read_tokens, cache_write_tokens, cost_usd_ticks, created_at, updated_at) VALUES {}"
             " ON CONFLICT (task_id, provider, model) DO UPDATE"
             " SET input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,"
             " cache_read_tokens = EXCLUDED.cache_read_tokens,"
-            " cache_write_tokens = EXCLUDED.cache_write_tokens, updated_at = now()"
+            " cache_write_tokens = EXCLUDED.cache_write_tokens,"
+            " cost_usd_ticks = EXCLUDED.cost_usd_ticks, updated_at = now()"
         ).format(sql.SQL(", ").join(values))
         self._write(data.draw(st.sampled_from(TIME_ZONES), label="writer TimeZone"), query)
 
@@ -461,17 +495,15 @@ class RollupMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def upsert_usage_now(self, data: st.DataObject) -> None:
         """app.db.queries.upsert_task_usage of a new key: created_at = now() (today, UTC)."""
-        today = datetime.datetime.now(UTC).date()
-        free = [
-            (t, p, m)
-            for (t, p, m) in self._free_keys()
-            if all(d == today for (t2, _, m2), d in self.usage.items() if t2 == t and m2 == m)
-        ]
+        free = self._free_keys()
         if not free:
             return
         key = data.draw(st.sampled_from(free), label="new usage key")
         tokens = data.draw(TOKEN_COUNTS, label="tokens")
-        self._upsert(data.draw(st.sampled_from(TIME_ZONES), label="writer TimeZone"), [(key, tokens)])
+        reported = data.draw(REPORTED_TICKS, label="reported ticks")
+        self._upsert(
+            data.draw(st.sampled_from(TIME_ZONES), label="writer TimeZone"), [(key, tokens, reported)]
+        )
 
         async def day() -> datetime.date:
             cur = await self.ctx.writer.execute(
@@ -488,7 +520,7 @@ class RollupMachine(RuleBasedStateMachine):
         self.usage[key] = self.ctx.run(day())
         self._maybe_tick(data)
 
-    def _upsert(self, tz: str, reports: list[tuple[UsageKey, tuple[int, int, int, int]]]) -> None:
+    def _upsert(self, tz: str, reports: list[tuple[UsageKey, tuple[int, int, int, int], int | None]]) -> None:
         self.wrote_since_tick = True
 
         async def go() -> None:
@@ -504,8 +536,9 @@ class RollupMachine(RuleBasedStateMachine):
                         output_tokens=tokens[1],
                         cache_read_tokens=tokens[2],
                         cache_write_tokens=tokens[3],
+                        cost_usd_ticks=reported,
                     )
-                    for (t, p, m), tokens in reports
+                    for (t, p, m), tokens, reported in reports
                 ],
             )
 
@@ -519,8 +552,11 @@ class RollupMachine(RuleBasedStateMachine):
             st.lists(st.sampled_from(list(self.usage)), min_size=1, max_size=3, unique=True), label="keys"
         )
         tokens = data.draw(st.lists(TOKEN_COUNTS, min_size=len(keys), max_size=len(keys)), label="tokens")
+        reported = data.draw(
+            st.lists(REPORTED_TICKS, min_size=len(keys), max_size=len(keys)), label="reported ticks"
+        )
         tz = data.draw(st.sampled_from(TIME_ZONES), label="writer TimeZone")
-        self._upsert(tz, list(zip(keys, tokens, strict=True)))
+        self._upsert(tz, list(zip(keys, tokens, reported, strict=True)))
         self._maybe_tick(data)
 
     @precondition(lambda self: self.usage)

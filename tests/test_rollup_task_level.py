@@ -74,18 +74,23 @@ async def test_upgrading_from_0002_rebuilds_the_recent_days_and_stays_exact(
         assert set(queued_keys(db)) == {(day(d), None) for d in (0, 3, 20)}
         await catch_up(empty_database_url)
         assert task_level_days(db) == {day(0), day(3), day(20)}
-        assert task_level_mismatches(db) == 0
 
         # Task-by-task from now on: a re-report and a move to another project.
-        async with await connect(empty_database_url) as conn:
-            await queries.upsert_task_usage(conn, [UsageReport(task, "", "m0", 7, 0, 0, 0)])
+        # (The re-report as 0003's writer sent it: the money columns do not exist yet.)
+        db.execute(
+            "UPDATE task_usage SET input_tokens = 7, updated_at = now() WHERE task_id = %s AND model = 'm0'",
+            (task,),
+        )
         db.execute("UPDATE issue SET project_id = %s WHERE id = %s", (other_project, issue))
         await catch_up(empty_database_url)
-        assert task_level_mismatches(db) == 0
-        # The read path is today's: it needs the later migrations too.
-        assert Runner(empty_database_url).up() == ["0004"]
+        # The read path is today's: it needs the later migrations too, and 0005 (provider and
+        # cost in every level) empties the rollup for a new backfill.
+        assert Runner(empty_database_url).up() == ["0004", "0005"]
+        assert rollup_rows(db) == []
+        await backfill(empty_database_url)
         assert await assert_matches(empty_database_url, [ws], {ws: [project, other_project]}) > 0
         assert {r["project_id"] for r in rollup_rows(db)} == {other_project}
+        assert task_level_mismatches(db) == 0
 
 
 async def test_usage_moved_to_another_task_and_day_leaves_its_old_bucket(
@@ -163,9 +168,11 @@ async def test_rows_that_fell_out_of_the_horizon_are_dropped(
     # A row left over from a day the horizon has since passed (as after a few days of uptime).
     db.execute(
         "INSERT INTO task_usage_dashboard_daily_task_model"
-        " (bucket_date, task_id, model, workspace_id, agent_id, input_tokens, output_tokens,"
-        "  cache_read_tokens, cache_write_tokens, event_count)"
-        " VALUES (%s, %s, 'stale', %s, %s, 1, 1, 1, 1, 1)",
+        " (bucket_date, task_id, provider, model, workspace_id, agent_id, input_tokens, output_tokens,"
+        "  cache_read_tokens, cache_write_tokens, cost_usd_ticks, uncosted_input_tokens,"
+        "  uncosted_output_tokens, uncosted_cache_read_tokens, uncosted_cache_write_tokens,"
+        "  estimated_cost_ticks, unpriced_tokens, event_count)"
+        " VALUES (%s, %s, '', 'stale', %s, %s, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 4, 1)",
         (horizon - datetime.timedelta(days=1), task, ws, agent),
     )
     async with await connect(database_url) as conn:

@@ -141,13 +141,18 @@ class World:
         output_tokens: int = 0,
         cache_read_tokens: int = 0,
         cache_write_tokens: int = 0,
+        cost_usd_ticks: int | None = None,
         created_at: datetime.datetime | None = None,
     ) -> uuid.UUID:
-        """A task_usage row; created_at defaults to now()."""
+        """A task_usage row; created_at defaults to now(), cost_usd_ticks to none reported.
+
+        Without a reported amount the column is not named, so worlds of databases from before
+        the column existed can be written too."""
+        cost_column, cost_value = (", cost_usd_ticks", ", %(x)s") if cost_usd_ticks is not None else ("", "")
         return self._insert(
             "INSERT INTO task_usage (task_id, provider, model, input_tokens, output_tokens,"
-            " cache_read_tokens, cache_write_tokens, created_at)"
-            " VALUES (%(t)s, %(p)s, %(m)s, %(i)s, %(o)s, %(cr)s, %(cw)s, coalesce(%(c)s, now()))"
+            f" cache_read_tokens, cache_write_tokens{cost_column}, created_at)"
+            f" VALUES (%(t)s, %(p)s, %(m)s, %(i)s, %(o)s, %(cr)s, %(cw)s{cost_value}, coalesce(%(c)s, now()))"
             " RETURNING id",
             {
                 "t": task_id,
@@ -157,6 +162,7 @@ class World:
                 "o": output_tokens,
                 "cr": cache_read_tokens,
                 "cw": cache_write_tokens,
+                "x": cost_usd_ticks,
                 "c": created_at,
             },
         )

@@ -1,4 +1,5 @@
-"""Applies migrations/NNNN_name.{up,down}.sql in order, then migrations/functions/*.sql.
+"""Applies migrations/NNNN_name.{up,down}.sql in order, then migrations/functions/*.sql, then
+loads the package's default price table (app/data/default_prices.csv) into model_price_shipped.
 
 Versioned files hold tables, indexes and data moves; each runs in its own transaction and is
 recorded in schema_migrations, and an applied one whose checksum changed stops every command
@@ -20,6 +21,7 @@ from pathlib import Path
 import msgspec
 import psycopg
 
+from app.prices import CSV_COLUMNS, PriceError, shipped_prices
 from app.resources import sql_dir
 
 # Arbitrary but fixed: every runner of this service contends for the same advisory lock.
@@ -66,6 +68,39 @@ WHERE NOT t.tgisinternal
     AND p.pronamespace = current_schema()::regnamespace
     AND p.proname = ANY (%s)
 ORDER BY 1, 2
+"""
+
+# model_price_shipped made equal to the package's file: versions no longer shipped deleted,
+# changed ones updated, new ones inserted (its triggers queue the rollup days they reprice).
+_SYNC_SHIPPED_PRICES = """
+WITH shipped AS (
+    SELECT *
+    FROM unnest(%s::text[], %s::date[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[])
+        AS s (key, effective_from, input, output, cache_read, cache_write)
+),
+removed AS (
+    DELETE FROM model_price_shipped AS p
+    WHERE NOT EXISTS (
+        SELECT 1
+        FROM shipped AS s
+        WHERE s.key = p.key
+            AND s.effective_from = p.effective_from
+    )
+    RETURNING 1
+),
+written AS (
+    INSERT INTO model_price_shipped AS p (key, effective_from, input, output, cache_read, cache_write)
+    SELECT key, effective_from, input, output, cache_read, cache_write
+    FROM shipped
+    ON CONFLICT (key, effective_from) DO UPDATE
+    SET input = EXCLUDED.input,
+        output = EXCLUDED.output,
+        cache_read = EXCLUDED.cache_read,
+        cache_write = EXCLUDED.cache_write
+    WHERE p IS DISTINCT FROM EXCLUDED
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed) + (SELECT count(*) FROM written)
 """
 
 
@@ -157,6 +192,7 @@ class Runner:
         self._migrations = discover(folder)
         self._functions = discover_functions(folder)
         self.functions_applied: list[str] = []
+        self.shipped_prices_changed = 0
 
     def _connect(self) -> psycopg.Connection[tuple[object, ...]]:
         try:
@@ -201,6 +237,7 @@ class Runner:
                 self._run(conn, migration.up, migration, record=True)
                 done.append(migration.version)
             self.functions_applied = self._apply_functions(conn, every=bool(done))
+            self.shipped_prices_changed = self._load_shipped_prices(conn)
             return done
 
     def down(self, to_version: str) -> list[str]:
@@ -320,6 +357,24 @@ class Runner:
         except psycopg.Error as exc:
             raise MigrationError(f"function files failed: {_one_line(exc)}") from exc
         return [f.name for f in stale]
+
+    def _load_shipped_prices(self, conn: psycopg.Connection[tuple[object, ...]]) -> int:
+        """Makes model_price_shipped equal the package's file; returns the versions changed."""
+        found = conn.execute("SELECT to_regclass('model_price_shipped') IS NOT NULL").fetchone()
+        if found is None or not found[0]:
+            return 0
+        try:
+            versions = shipped_prices()
+        except PriceError as exc:
+            raise MigrationError(f"shipped prices: {exc}") from exc
+        columns = [[getattr(v, name) for v in versions] for name in CSV_COLUMNS]
+        try:
+            with conn.transaction():
+                conn.execute("SET LOCAL lock_timeout = '10s'")
+                row = conn.execute(_SYNC_SHIPPED_PRICES, columns).fetchone()
+        except psycopg.Error as exc:
+            raise MigrationError(f"loading the shipped prices failed: {_one_line(exc)}") from exc
+        return int(str(row[0])) if row else 0
 
     def _check_single_overload(self, conn: psycopg.Connection[tuple[object, ...]], name: str) -> None:
         identities = [str(r[0]) for r in conn.execute(_CATALOG_FUNCTIONS, ([name],)).fetchall()]

@@ -11,6 +11,8 @@ import msgspec
 from psycopg import AsyncConnection
 
 from app.db.sql import QUERIES
+from app.money import usd, whole_ticks
+from app.prices import PriceListing, PriceVersion
 from app.window import Window
 from app.wire import AgentRunTime, AgentUsage, DailyUsage, RollupState
 
@@ -42,6 +44,7 @@ class UsageReport(msgspec.Struct, frozen=True):
     output_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
+    cost_usd_ticks: int | None = None
 
 
 def _filter_params(f: DashboardFilter) -> dict[str, Any]:
@@ -57,16 +60,25 @@ async def _rows(method: Any, conn: Connection, **params: Any) -> list[dict[str, 
     return [row async for row in method(conn, **params)]
 
 
+def _priced(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Usage rows with their reported ticks as ints and cost_usd from reported + estimated ticks."""
+    for row in rows:
+        reported = whole_ticks(row["cost_usd_ticks"])
+        row["cost_usd_ticks"] = reported
+        row["cost_usd"] = usd(reported + whole_ticks(row.pop("estimated_cost_ticks")))
+    return rows
+
+
 async def list_dashboard_usage_daily(conn: Connection, f: DashboardFilter) -> list[DailyUsage]:
-    """ListDashboardUsageDaily: usage per (UTC date, model), newest date first."""
+    """ListDashboardUsageDaily: usage and cost per (UTC date, provider, model), newest first."""
     rows = await _rows(QUERIES.list_dashboard_usage_daily, conn, **_filter_params(f))
-    return msgspec.convert(rows, list[DailyUsage])
+    return msgspec.convert(_priced(rows), list[DailyUsage])
 
 
 async def list_dashboard_usage_by_agent(conn: Connection, f: DashboardFilter) -> list[AgentUsage]:
-    """ListDashboardUsageByAgent: usage per (agent, model) over the window."""
+    """ListDashboardUsageByAgent: usage and cost per (agent, provider, model) over the window."""
     rows = await _rows(QUERIES.list_dashboard_usage_by_agent, conn, **_filter_params(f))
-    return msgspec.convert(rows, list[AgentUsage])
+    return msgspec.convert(_priced(rows), list[AgentUsage])
 
 
 async def list_dashboard_agent_run_time(conn: Connection, f: DashboardFilter) -> list[AgentRunTime]:
@@ -206,6 +218,42 @@ async def seed_tasks_and_usage(
     return value
 
 
+# ---- prices -------------------------------------------------------------------------------
+
+
+def _listings(rows: list[dict[str, Any]]) -> list[PriceListing]:
+    return [
+        PriceListing(
+            msgspec.convert({k: v for k, v in r.items() if k != "source"}, PriceVersion), r["source"]
+        )
+        for r in rows
+    ]
+
+
+async def list_model_prices_at(conn: Connection, at_day: datetime.date) -> list[PriceListing]:
+    """The version of every key in effect on at_day, by key."""
+    return _listings(await _rows(QUERIES.list_model_prices_at, conn, at_day=at_day))
+
+
+async def list_model_prices(conn: Connection) -> list[PriceListing]:
+    """Every version in force, shipped and operator, by key and date."""
+    return _listings(await _rows(QUERIES.list_model_prices, conn))
+
+
+async def upsert_model_prices(conn: Connection, versions: Sequence[PriceVersion]) -> int:
+    """Writes operator versions in one statement; returns how many were new or changed."""
+    value: int = await QUERIES.upsert_model_prices(
+        conn,
+        keys=[v.key for v in versions],
+        effective_froms=[v.effective_from for v in versions],
+        inputs=[v.input for v in versions],
+        outputs=[v.output for v in versions],
+        cache_reads=[v.cache_read for v in versions],
+        cache_writes=[v.cache_write for v in versions],
+    )
+    return value
+
+
 # ---- rollup -------------------------------------------------------------------------------
 
 
@@ -229,13 +277,13 @@ def _rollup_params(f: DashboardFilter) -> dict[str, Any]:
 async def list_dashboard_usage_daily_rollup(conn: Connection, f: DashboardFilter) -> list[DailyUsage]:
     """ListDashboardUsageDailyRollup: the daily series from the rollup table."""
     rows = await _rows(QUERIES.list_dashboard_usage_daily_rollup, conn, **_rollup_params(f))
-    return msgspec.convert(rows, list[DailyUsage])
+    return msgspec.convert(_priced(rows), list[DailyUsage])
 
 
 async def list_dashboard_usage_by_agent_rollup(conn: Connection, f: DashboardFilter) -> list[AgentUsage]:
-    """ListDashboardUsageByAgentRollup: per (agent, model) usage from the rollup table."""
+    """ListDashboardUsageByAgentRollup: per (agent, provider, model) usage from the rollup."""
     rows = await _rows(QUERIES.list_dashboard_usage_by_agent_rollup, conn, **_rollup_params(f))
-    return msgspec.convert(rows, list[AgentUsage])
+    return msgspec.convert(_priced(rows), list[AgentUsage])
 
 
 async def rollup_tick(conn: Connection) -> int | None:

@@ -1,7 +1,7 @@
 -- Rebuilds the given (day, task) keys, a null task standing for its whole day. First settles a
 -- month into the project level when one has left the horizon, and drops per-task rows that fell
--- out of it. A day is rebuilt whole (one range each, planned with that day's bounds) when a key
--- says so, when it has more changed tasks than task_usage_dashboard_rollup_day_tasks_max(), or
+-- out of it. A day is rebuilt whole (one range per run of consecutive days, planned with its
+-- bounds) when a key says so, when it has more changed tasks than task_usage_dashboard_rollup_day_tasks_max(), or
 -- when it lies before the per-task horizon; the other days' tasks are rebuilt together, then
 -- those days' read levels, and the weeks and months of all days. Returns base rows touched.
 CREATE OR REPLACE FUNCTION task_usage_dashboard_rebuild_keys(p_days date [], p_tasks uuid []) RETURNS bigint
@@ -9,7 +9,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_horizon date := task_usage_dashboard_task_level_from();
     v_whole date [];
-    v_day date;
+    v_run_from date;
+    v_run_to date;
     v_month date;
     v_task_days date [];
     v_task_ids uuid [];
@@ -29,8 +30,18 @@ BEGIN
             OR bool_or(task_id IS NULL)
             OR count(DISTINCT task_id) > task_usage_dashboard_rollup_day_tasks_max()
     ) AS whole;
-    FOREACH v_day IN ARRAY v_whole LOOP
-        v_touched := v_touched + task_usage_dashboard_rebuild_range(v_day, v_day + 1);
+    -- Consecutive whole days as one range: a re-priced month is then planned as one hash join,
+    -- like a backfill month, instead of thirty one-day lookups.
+    FOR v_run_from, v_run_to IN
+        SELECT min(d), max(d) + 1
+        FROM (
+            SELECT d, d - (row_number() OVER (ORDER BY d))::int AS run
+            FROM unnest(v_whole) AS u (d)
+        ) AS days
+        GROUP BY run
+        ORDER BY 1
+    LOOP
+        v_touched := v_touched + task_usage_dashboard_rebuild_range(v_run_from, v_run_to);
     END LOOP;
 
     SELECT array_agg(bucket_date), array_agg(task_id)

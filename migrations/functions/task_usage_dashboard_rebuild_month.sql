@@ -10,44 +10,59 @@ BEGIN
         SELECT
             workspace_id,
             agent_id,
+            provider,
             model,
             sum(input_tokens) AS input_tokens,
             sum(output_tokens) AS output_tokens,
             sum(cache_read_tokens) AS cache_read_tokens,
             sum(cache_write_tokens) AS cache_write_tokens,
+            sum(cost_usd_ticks) AS cost_usd_ticks,
+            sum(uncosted_input_tokens) AS uncosted_input_tokens,
+            sum(uncosted_output_tokens) AS uncosted_output_tokens,
+            sum(uncosted_cache_read_tokens) AS uncosted_cache_read_tokens,
+            sum(uncosted_cache_write_tokens) AS uncosted_cache_write_tokens,
+            sum(estimated_cost_ticks) AS estimated_cost_ticks,
+            sum(unpriced_tokens) AS unpriced_tokens,
             sum(task_count) AS task_count
         FROM task_usage_dashboard_daily_agent_model
         WHERE bucket_date >= p_month
             AND bucket_date < (p_month + INTERVAL '1 month')::date
-        GROUP BY workspace_id, agent_id, model
+        GROUP BY workspace_id, agent_id, provider, model
     ),
     upserted AS (
         INSERT INTO task_usage_dashboard_monthly_agent_model AS l (
-            workspace_id, month, agent_id, model,
-            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
+            workspace_id, month, agent_id, provider, model, input_tokens, output_tokens,
+            cache_read_tokens, cache_write_tokens, cost_usd_ticks, uncosted_input_tokens,
+            uncosted_output_tokens, uncosted_cache_read_tokens, uncosted_cache_write_tokens,
+            estimated_cost_ticks, unpriced_tokens, task_count
         )
         SELECT
-            workspace_id, p_month, agent_id, model,
-            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, task_count
+            workspace_id, p_month, agent_id, provider, model, input_tokens, output_tokens,
+            cache_read_tokens, cache_write_tokens, cost_usd_ticks, uncosted_input_tokens,
+            uncosted_output_tokens, uncosted_cache_read_tokens, uncosted_cache_write_tokens,
+            estimated_cost_ticks, unpriced_tokens, task_count
         FROM sums
-        ON CONFLICT (workspace_id, month, agent_id, model) DO UPDATE
+        ON CONFLICT (workspace_id, month, agent_id, provider, model) DO UPDATE
         SET input_tokens = EXCLUDED.input_tokens,
             output_tokens = EXCLUDED.output_tokens,
             cache_read_tokens = EXCLUDED.cache_read_tokens,
             cache_write_tokens = EXCLUDED.cache_write_tokens,
+            cost_usd_ticks = EXCLUDED.cost_usd_ticks,
+            uncosted_input_tokens = EXCLUDED.uncosted_input_tokens,
+            uncosted_output_tokens = EXCLUDED.uncosted_output_tokens,
+            uncosted_cache_read_tokens = EXCLUDED.uncosted_cache_read_tokens,
+            uncosted_cache_write_tokens = EXCLUDED.uncosted_cache_write_tokens,
+            estimated_cost_ticks = EXCLUDED.estimated_cost_ticks,
+            unpriced_tokens = EXCLUDED.unpriced_tokens,
             task_count = EXCLUDED.task_count
-        WHERE (l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
-               l.task_count)
-            IS DISTINCT FROM
-              (EXCLUDED.input_tokens, EXCLUDED.output_tokens, EXCLUDED.cache_read_tokens,
-               EXCLUDED.cache_write_tokens, EXCLUDED.task_count)
+        WHERE l IS DISTINCT FROM EXCLUDED
     ),
     gone AS (
-        SELECT workspace_id, agent_id, model
+        SELECT workspace_id, agent_id, provider, model
         FROM task_usage_dashboard_monthly_agent_model
         WHERE month = p_month
         EXCEPT
-        SELECT workspace_id, agent_id, model
+        SELECT workspace_id, agent_id, provider, model
         FROM sums
     )
     DELETE FROM task_usage_dashboard_monthly_agent_model AS l
@@ -55,6 +70,7 @@ BEGIN
     WHERE l.month = p_month
         AND l.workspace_id = g.workspace_id
         AND l.agent_id = g.agent_id
+        AND l.provider = g.provider
         AND l.model = g.model;
 
     IF p_month < (SELECT project_months_before FROM task_usage_dashboard_rollup_state WHERE id = 1)
