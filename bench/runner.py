@@ -26,7 +26,7 @@ from bench.reads import RAW, ROLLUP, measure_wrappers, rollup_equals_raw
 from bench.report import Context, write_json, write_markdown
 from bench.scale import Scale
 from bench.setup import World, connect, fresh_database, seed_world, server
-from bench.writes import measure_backfill, measure_tick, measure_write_ratio
+from bench.writes import measure_backfill, measure_reprice, measure_tick, measure_write_ratio
 
 _RPS_WARMUP_S = 1.0
 
@@ -160,6 +160,16 @@ async def _ticks(run: Run) -> None:
     run.figures["tick_scale_ratio"] = full / small
 
 
+async def _reprice(run: Run) -> None:
+    async with await connect(run.main.conninfo) as conn:
+        await _settle(conn)
+        result = await measure_reprice(conn, run.scale.tick_rounds)
+    run.figures["reprice_tick_ms"] = result.tick_ms
+    run.figures["reprice.rebuild_month_ms"] = result.rebuild_month_ms
+    run.figures["reprice.days_queued"] = float(result.days_queued)
+    run.figures["reprice.ratio_to_rebuild_month"] = result.tick_ms / result.rebuild_month_ms
+
+
 async def _writes(run: Run) -> None:
     scale = run.scale
     async with AsyncExitStack() as stack:
@@ -214,6 +224,7 @@ async def run_suite(scale: Scale, out: Path, database_url: str | None) -> int:
         await run.area("backfill and rollup reads", lambda: _backfill_and_rollup_reads(run))
         await run.area("http", lambda: _http(run, log_dir))
         await run.area("tick", lambda: _ticks(run))
+        await run.area("reprice", lambda: _reprice(run))
         await run.area("writes", lambda: _writes(run))
         log("== dropping the databases")
     wall_s = elapsed_s()

@@ -1,12 +1,17 @@
-"""Write-side measurements: backfill speed, tick cost after a change, trigger cost on writes."""
+"""Write-side measurements: backfill speed, tick cost after a change or a re-price, trigger cost
+on writes."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+
+import msgspec
 
 from app.db import queries
 from app.db.queries import Connection, UsageReport
@@ -19,6 +24,10 @@ from bench.sql import UsageKey
 
 # Re-reports and new rows land on today and the seven days before it.
 CHANGED_DAYS = 8
+# The model re-priced, and how far back the re-priced month lies (older than the per-task
+# horizon, so its days are rebuilt whole, as a price change of an invoice month would be).
+REPRICED_KEY = "gpt-5"
+REPRICED_MONTHS_BACK = 3
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,56 @@ async def measure_tick(conn: Connection, label: str, changes: int, rounds: int) 
             times.append(elapsed)
         log(f"tick {label} round {round_no}: {elapsed:.1f} ms, steps/rows {steps_rows}")
     return median(times)
+
+
+@dataclass(frozen=True)
+class RepriceResult:
+    """A one-model, one-month price version's tick against rebuilding that month, side by side."""
+
+    tick_ms: float
+    rebuild_month_ms: float
+    days_queued: int
+
+
+def _month_start(day: datetime.date, months_back: int) -> datetime.date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+async def measure_reprice(conn: Connection, rounds: int) -> RepriceResult:
+    """p50 of the tick that follows a new price version of REPRICED_KEY covering one month, and
+    of rollup_task_usage_dashboard_daily_window over that month, in alternating rounds.
+
+    A version pinned at the next month's start (the price already in effect there) first bounds
+    what a version at the month's start covers; its own re-pricing is ticked away untimed."""
+    today = datetime.datetime.now(datetime.UTC).date()
+    month = _month_start(today, REPRICED_MONTHS_BACK)
+    after = _month_start(today, REPRICED_MONTHS_BACK - 1)
+    [pinned] = [
+        p.version for p in await queries.list_model_prices_at(conn, after) if p.version.key == REPRICED_KEY
+    ]
+    await queries.upsert_model_prices(conn, [msgspec.structs.replace(pinned, effective_from=after)])
+    await tick_until_caught_up(conn)
+    since = datetime.datetime.combine(month, datetime.time(), datetime.UTC)
+    until = datetime.datetime.combine(after, datetime.time(), datetime.UTC)
+    tick_times, rebuild_times = [], []
+    days_queued = 0
+    for round_no in range(rounds + 1):
+        version = msgspec.structs.replace(
+            pinned, effective_from=month, input=pinned.input + Decimal(round_no + 1) / 100
+        )
+        await queries.upsert_model_prices(conn, [version])
+        days_queued = (await queries.get_rollup_status(conn)).queued_days
+        tick_ms = await time_ms(lambda: tick_until_caught_up(conn))
+        rebuild_ms = await time_ms(lambda: queries.rollup_window(conn, since, until))
+        if round_no > 0:  # round 0 warms caches and plans
+            tick_times.append(tick_ms)
+            rebuild_times.append(rebuild_ms)
+        log(
+            f"reprice round {round_no}: {days_queued} day(s) queued, "
+            f"tick {tick_ms:.0f} ms, month {rebuild_ms:.0f} ms"
+        )
+    return RepriceResult(median(tick_times), median(rebuild_times), days_queued)
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ FROM generate_series(CAST(:first_issue AS int), CAST(:last_issue AS int)) AS n;
 
 -- name: seed_tasks_and_usage(slug, anchor, first_day, last_day, tasks_per_day, agents, issues, random_seed)$
 -- Tasks created on days first_day..last_day before `anchor` (tasks_per_day each, spread over the
--- day), with 1-2 usage rows per started task over six models; returns the usage rows written.
+-- day), with 1-2 usage rows per started task over eight models; returns the usage rows written.
 -- Status mix: 5% failed, 1% cancelled after starting, 1% cancelled before starting (no usage),
 -- 1% of today's still running; the rest completed after 30 s to 30 min.
 WITH spec AS (
@@ -121,38 +121,56 @@ tasks AS (
     FROM shaped
     RETURNING id, started_at, completed_at
 ),
-models (k, provider, model) AS (
+-- Every case of the cost rules: a price change (claude-sonnet-5's intro rate ends 2026-08-31),
+-- one provider spelled two ways (Anthropic, OpenAI), a dated model id priced by its base key,
+-- a provider-qualified key (cursor/auto), a model with no price (gemini) and a provider that
+-- reports its own amount (xai: cost_usd_ticks set, so its tokens are not estimated).
+models (k, provider, model, reports_cost) AS (
     VALUES
-        (0, 'anthropic', 'claude-sonnet-4-5'),
-        (1, 'anthropic', 'claude-opus-4-1'),
-        (2, 'anthropic', 'claude-haiku-4-5'),
-        (3, 'openai', 'gpt-5'),
-        (4, 'openai', 'gpt-5-mini'),
-        (5, 'google', 'gemini-2.5-pro')
+        (0, 'anthropic', 'claude-sonnet-5', false),
+        (1, 'Anthropic', 'claude-opus-4-1', false),
+        (2, 'anthropic', 'claude-haiku-4-5-20251001', false),
+        (3, 'openai', 'gpt-5', false),
+        (4, 'OpenAI', 'gpt-5-mini', false),
+        (5, 'google', 'gemini-2.5-pro', false),
+        (6, 'xai', 'grok-4.3', true),
+        (7, 'cursor', 'auto', false)
 ),
 usage AS (
     INSERT INTO task_usage (
         task_id, provider, model,
-        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+        input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd_ticks,
         created_at, updated_at
     )
     SELECT
         tasks.id,
         models.provider,
         models.model,
-        1000 + (h.v & 2147483647) %% 200000,
-        100 + (h.v >> 8 & 2147483647) %% 20000,
-        (h.v >> 16 & 2147483647) %% 500000,
-        (h.v >> 24 & 2147483647) %% 50000,
+        t.input_tokens,
+        t.output_tokens,
+        t.cache_read_tokens,
+        t.cache_write_tokens,
+        -- xAI's own figure: about its list price, in ticks (1e-10 USD).
+        CASE
+            WHEN models.reports_cost
+                THEN t.input_tokens * 12500 + t.output_tokens * 25000 + t.cache_read_tokens * 2000
+        END,
         coalesce(tasks.completed_at, tasks.started_at),
         coalesce(tasks.completed_at, tasks.started_at)
     FROM tasks
     CROSS JOIN LATERAL (
         SELECT hashtextextended(tasks.id::text, CAST(:random_seed AS bigint)) AS v
     ) AS h
+    CROSS JOIN LATERAL (
+        SELECT
+            1000 + (h.v & 2147483647) %% 200000 AS input_tokens,
+            100 + (h.v >> 8 & 2147483647) %% 20000 AS output_tokens,
+            (h.v >> 16 & 2147483647) %% 500000 AS cache_read_tokens,
+            (h.v >> 24 & 2147483647) %% 50000 AS cache_write_tokens
+    ) AS t
     CROSS JOIN LATERAL generate_series(0, (h.v >> 40 & 1)::int) AS slot
     JOIN models
-        ON models.k = ((h.v >> 32 & 255) + slot) %% 6
+        ON models.k = ((h.v >> 32 & 255) + slot) %% 8
     WHERE tasks.started_at IS NOT NULL
     RETURNING 1
 )
