@@ -125,7 +125,8 @@ sums AS (
     FROM usage
     GROUP BY GROUPING SETS ((agent_id, provider, model, price_day), (agent_id, provider, model))
 ),
-prices AS (
+-- Materialized: priced once per distinct (day, provider, model), never per row joined to it.
+prices AS MATERIALIZED (
     SELECT k.price_day, k.provider, k.model, p.price_key, p.input_ticks, p.output_ticks,
         p.cache_read_ticks, p.cache_write_ticks
     FROM (SELECT DISTINCT price_day, provider, model FROM sums WHERE NOT whole_window) AS k

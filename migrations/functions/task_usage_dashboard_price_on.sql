@@ -12,7 +12,7 @@ RETURNS TABLE (
     cache_read_ticks numeric,
     cache_write_ticks numeric
 )
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT
         c.key,
         v.input * 10000,

@@ -10,6 +10,8 @@ LANGUAGE plpgsql
 -- Plan every call with the real bounds: a generic plan guesses a third of the table for any
 -- range and would hash-join every task and issue ever written even for one day.
 SET plan_cache_mode = force_custom_plan
+-- Room for a month's sort and its priced groups in memory (a backfill slice), not on disk.
+SET work_mem = '64MB'
 AS $$
 DECLARE
     v_from timestamptz := p_from::timestamp AT TIME ZONE 'UTC';
@@ -51,7 +53,8 @@ BEGIN
             AND u.created_at < v_to
         GROUP BY 1, a.workspace_id, t.agent_id, i.project_id, 5, u.model
     ),
-    prices AS (
+    -- Materialized: priced once per distinct (day, provider, model), never per row joined to it.
+    prices AS MATERIALIZED (
         SELECT k.bucket_date, k.provider, k.model, p.price_key, p.input_ticks, p.output_ticks,
             p.cache_read_ticks, p.cache_write_ticks
         FROM (SELECT DISTINCT bucket_date, provider, model FROM usage) AS k

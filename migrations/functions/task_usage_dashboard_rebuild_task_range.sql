@@ -6,6 +6,8 @@ CREATE OR REPLACE FUNCTION task_usage_dashboard_rebuild_task_range(p_from date, 
 LANGUAGE plpgsql
 -- As for task_usage_dashboard_rebuild_range: planned with the real bounds.
 SET plan_cache_mode = force_custom_plan
+-- Room for a month's sort and its priced groups in memory (a backfill slice), not on disk.
+SET work_mem = '64MB'
 AS $$
 BEGIN
     DELETE FROM task_usage_dashboard_daily_task_model
@@ -45,7 +47,8 @@ BEGIN
             AND u.created_at < p_to::timestamp AT TIME ZONE 'UTC'
         GROUP BY 1, u.task_id, 3, u.model, a.workspace_id, t.agent_id, i.project_id
     ),
-    prices AS (
+    -- Materialized: priced once per distinct (day, provider, model), never per row joined to it.
+    prices AS MATERIALIZED (
         SELECT k.bucket_date, k.provider, k.model, p.price_key, p.input_ticks, p.output_ticks,
             p.cache_read_ticks, p.cache_write_ticks
         FROM (SELECT DISTINCT bucket_date, provider, model FROM usage) AS k

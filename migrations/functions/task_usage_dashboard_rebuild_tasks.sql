@@ -54,7 +54,8 @@ BEGIN
             ON i.id = t.issue_id
         GROUP BY k.bucket_date, u.task_id, 3, u.model, a.workspace_id, t.agent_id, i.project_id
     ),
-    prices AS (
+    -- Materialized: priced once per distinct (day, provider, model), never per row joined to it.
+    prices AS MATERIALIZED (
         SELECT k.bucket_date, k.provider, k.model, p.price_key, p.input_ticks, p.output_ticks,
             p.cache_read_ticks, p.cache_write_ticks
         FROM (SELECT DISTINCT bucket_date, provider, model FROM usage) AS k
