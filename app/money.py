@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 TICKS_PER_USD = 10**10
-TICKS_PER_TOKEN_PER_USD_PER_MILLION = TICKS_PER_USD // 10**6
-_MICRO_USD = Decimal("0.000001")
+TICKS_PER_MICRO_USD = TICKS_PER_USD // 10**6
 
 
 def whole_ticks(value: Decimal | int) -> int:
     """A tick sum from the database as an int; refuses a fraction, which would mean a bad price."""
     if isinstance(value, int):
         return value
-    if value != value.to_integral_value():
+    whole = int(value)
+    if whole != value:
         raise ValueError(f"a tick amount must be whole, got {value}")
-    return int(value)
+    return whole
 
 
 def usd(ticks: int) -> float:
-    """Ticks in US dollars, rounded half-even to 6 decimals (exact in JSON up to $1e9)."""
-    return float((Decimal(ticks).scaleb(-10)).quantize(_MICRO_USD, rounding=ROUND_HALF_EVEN))
+    """Ticks in US dollars, rounded half-even to 6 decimals (exact in JSON up to $1e9).
+
+    Integer arithmetic, then one correctly rounded division: the float nearest to the rounded
+    decimal, as float(Decimal) would give, at a fraction of its cost per row.
+    """
+    micro, rest = divmod(ticks, TICKS_PER_MICRO_USD)
+    if rest > TICKS_PER_MICRO_USD // 2 or (rest == TICKS_PER_MICRO_USD // 2 and micro % 2 == 1):
+        micro += 1
+    return micro / 1_000_000
