@@ -534,7 +534,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--email", required=True)
     create.add_argument("--workspace", required=True, metavar="SLUG")
-    create.add_argument("--role", choices=ROLES, default="member", help="role of a new membership")
+    create.add_argument(
+        "--role",
+        choices=ROLES,
+        default="member",
+        help="role of a new membership (default member: other users' private agents show folded;"
+        " owner and admin see every agent)",
+    )
     create.add_argument("--name", default="cli", help="token name (default cli)")
     create.add_argument("--expires-in-days", type=_int_at_least(1), metavar="N")
     token.set_defaults(handler=_token)

@@ -1,15 +1,31 @@
-"""msgspec structs of the wire contract (docs/api.md); also the rows the queries return."""
+"""msgspec structs of the wire contract (docs/api.md); also the rows the queries return.
+
+agent_id is a string: a UUID, or RESTRICTED_AGENTS for the folded rows of agents the caller
+may not see.
+"""
 
 from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Annotated
 
 import msgspec
 
+RESTRICTED_AGENTS = "__restricted_agents__"
+
+AgentId = Annotated[
+    str,
+    msgspec.Meta(
+        description=(
+            f'An agent UUID, or "{RESTRICTED_AGENTS}": the folded rows of agents the caller may not see.'
+        )
+    ),
+]
+
 
 class DailyUsage(msgspec.Struct, frozen=True):
-    """Usage and cost of one (UTC date, provider, model) bucket."""
+    """Usage and cost of one (local date, provider, model) bucket."""
 
     date: datetime.date
     provider: str
@@ -31,7 +47,7 @@ class DailyUsage(msgspec.Struct, frozen=True):
 class AgentUsage(msgspec.Struct, frozen=True):
     """Usage and cost of one (agent, provider, model) over the window."""
 
-    agent_id: uuid.UUID
+    agent_id: AgentId
     provider: str
     model: str
     input_tokens: int
@@ -51,11 +67,78 @@ class AgentUsage(msgspec.Struct, frozen=True):
 class AgentRunTime(msgspec.Struct, frozen=True):
     """Run time of one agent's terminal runs over the window."""
 
-    agent_id: uuid.UUID
+    agent_id: AgentId
     total_seconds: int
     task_count: int
     failed_count: int
     cancelled_count: int
+
+
+class DailyRunTime(msgspec.Struct, frozen=True):
+    """Run time of the terminal runs completed on one local date."""
+
+    date: datetime.date
+    total_seconds: int
+    task_count: int
+    failed_count: int
+    cancelled_count: int
+
+
+class DailyFailures(msgspec.Struct, frozen=True):
+    """Finished runs of one local date with one failure reason ("" for completed runs)."""
+
+    date: datetime.date
+    failure_reason: str
+    task_count: int
+
+
+class AgentFailures(msgspec.Struct, frozen=True):
+    """Finished runs of one agent with one failure reason ("" for completed runs)."""
+
+    agent_id: AgentId
+    failure_reason: str
+    task_count: int
+
+
+class AgentListing(msgspec.Struct, frozen=True):
+    """An agent the caller may see, to label rows."""
+
+    id: uuid.UUID
+    name: str
+    archived: bool
+
+
+class ProjectListing(msgspec.Struct, frozen=True):
+    """A project of the workspace, for a project picker."""
+
+    id: uuid.UUID
+    title: str
+    status: str
+
+
+class MeUser(msgspec.Struct, frozen=True):
+    """The caller of GET /api/me."""
+
+    id: uuid.UUID
+    name: str
+    email: str
+    timezone: str | None
+
+
+class MeWorkspace(msgspec.Struct, frozen=True):
+    """A workspace the caller is a member of, with the caller's role there."""
+
+    id: uuid.UUID
+    slug: str
+    name: str
+    role: str
+
+
+class Me(msgspec.Struct, frozen=True):
+    """Answer of GET /api/me: who the token belongs to and where it may read."""
+
+    user: MeUser
+    workspaces: list[MeWorkspace]
 
 
 class ErrorBody(msgspec.Struct, frozen=True):

@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from app.api.read_path import ROLLUP as ROLLUP_READ_PATH
 from app.db import queries
 from app.db.queries import Connection, DashboardFilter
-from app.window import window_for_days
+from app.window import window_for_days, zone_named
 from bench.measure import log, p50_ms
 
 Wrapper = Callable[[Connection, DashboardFilter], Awaitable[list[Any]]]
@@ -19,6 +20,9 @@ RAW: dict[str, Wrapper] = {
     "daily": queries.list_dashboard_usage_daily,
     "by_agent": queries.list_dashboard_usage_by_agent,
     "agent_runtime": queries.list_dashboard_agent_run_time,
+    "runtime_daily": queries.list_dashboard_runtime_daily,
+    "failures_daily": queries.list_dashboard_failures_daily,
+    "failures_by_agent": queries.list_dashboard_failures_by_agent,
 }
 
 ROLLUP: dict[str, Wrapper] = {
@@ -26,27 +30,34 @@ ROLLUP: dict[str, Wrapper] = {
     "by_agent": queries.list_dashboard_usage_by_agent_rollup,
 }
 
+# The rollup read path as the app runs it, for viewers off UTC (bench.md's @zone keys).
+ROLLUP_PATH: dict[str, Wrapper] = {"daily": ROLLUP_READ_PATH.daily, "by_agent": ROLLUP_READ_PATH.by_agent}
+ZONES = ("Asia/Kolkata", "America/New_York")
+
 
 async def measure_wrappers(
     conn: Connection,
     prefix: str,
     wrappers: dict[str, Wrapper],
     workspace_id: uuid.UUID,
-    project_id: uuid.UUID,
+    project_id: uuid.UUID | None,
     runs: int,
+    zone: str | None = None,
 ) -> dict[str, float]:
-    """p50 ms of every wrapper, whole workspace and one project, at each of DAYS.
+    """p50 ms of every wrapper, whole workspace and one project (unless project_id is None), at
+    each of DAYS, in UTC or the viewing zone.
 
-    Keys: `<prefix>.<name>.<days>` and `<prefix>.<name>_project.<days>`.
+    Keys: `<prefix>.<name>.<days>` and `<prefix>.<name>_project.<days>`, `@<zone>` appended.
     """
     results: dict[str, float] = {}
+    projects = (("", None),) if project_id is None else (("", None), ("_project", project_id))
+    at = f"@{zone}" if zone else ""
     for name, wrapper in wrappers.items():
-        for suffix, project in (("", None), ("_project", project_id)):
+        for suffix, project in projects:
             for days in DAYS:
-                key = f"{prefix}.{name}{suffix}.{days}"
-                f = DashboardFilter(
-                    workspace_id=workspace_id, window=window_for_days(days), project_id=project
-                )
+                key = f"{prefix}.{name}{suffix}.{days}{at}"
+                window = window_for_days(days, zone_named(zone) if zone else None)
+                f = DashboardFilter(workspace_id=workspace_id, window=window, project_id=project)
                 # The first call is the warm-up, and its answer is checked: an empty answer is
                 # fast for the wrong reason and would mean the bench is broken.
                 rows = await wrapper(conn, f)

@@ -45,20 +45,38 @@ class Line:
     target: Target | None = None
 
 
-def _sql_lines(prefix: str, names: tuple[str, ...], with_targets: bool) -> list[Line]:
+def _sql_lines(
+    prefix: str,
+    names: tuple[str, ...],
+    with_targets: bool,
+    suffixes: tuple[str, ...] = ("", "_project"),
+    at: str = "",
+) -> list[Line]:
     lines = []
     for name in names:
-        for suffix in ("", "_project"):
+        for suffix in suffixes:
             for days in (30, 365):
                 target = Target("<=", 10.0 if days == 30 else 25.0) if with_targets else None
-                lines.append(Line(f"{prefix}.{name}{suffix}.{days}", "ms", target))
+                lines.append(Line(f"{prefix}.{name}{suffix}.{days}{at}", "ms", target))
     return lines
+
+
+def _zone_lines() -> list[Line]:
+    return [
+        line
+        for zone in ("Asia/Kolkata", "America/New_York")
+        for line in _sql_lines("rollup_sql_ms", ("daily", "by_agent"), True, ("",), f"@{zone}")
+    ]
 
 
 SECTIONS: list[tuple[str, list[Line]]] = [
     (
         "Rollup reads (SQL, the read path with USAGE_DASHBOARD_ROLLUP_ENABLED=true)",
         _sql_lines("rollup_sql_ms", ("daily", "by_agent"), True),
+    ),
+    (
+        "Rollup read path off UTC (the rollup holds UTC days; these windows read raw rows)",
+        _zone_lines(),
     ),
     (
         "HTTP (granian on 127.0.0.1, GET /api/dashboard/usage/daily?days=30)",
@@ -90,8 +108,12 @@ SECTIONS: list[tuple[str, list[Line]]] = [
         ],
     ),
     (
-        "Raw reads (SQL, the default read path; agent-runtime always reads raw)",
-        _sql_lines("raw_sql_ms", ("daily", "by_agent", "agent_runtime"), False),
+        "Raw reads (SQL, the default read path; the run routes always read raw)",
+        _sql_lines(
+            "raw_sql_ms",
+            ("daily", "by_agent", "agent_runtime", "runtime_daily", "failures_daily", "failures_by_agent"),
+            False,
+        ),
     ),
     ("Checks", [Line("check.rollup_equals_raw.daily.30", "bool", Target("==", 1.0))]),
 ]

@@ -1,5 +1,9 @@
 -- name: resolve_dashboard_caller(token_hash, workspace_slug, workspace_id)^
--- The caller behind a token digest and the workspace it asked for, in one round trip.
+-- The caller behind a token digest and the workspace it asked for, in one round trip, with the
+-- caller's own time zone (the default of a request without tz) and the agents the caller may
+-- not see there: private agents are visible to their owner and to the workspace's owners and
+-- admins, so a plain member's list holds the private agents of others (agent_owner_id_idx is not
+-- needed: a workspace has few agents).
 -- No row: the token is unknown, revoked or expired. workspace_id null: the workspace does not
 -- exist or the caller is not a member (both answer 404, so existence is never revealed).
 -- last_used_at is touched at most once a minute so reads do not turn into a write per request
@@ -31,11 +35,26 @@ requested AS (
 )
 SELECT
     token.user_id,
-    m.workspace_id
+    u.timezone,
+    m.workspace_id,
+    w.slug AS workspace_slug,
+    ARRAY(
+        SELECT a.id
+        FROM agent AS a
+        WHERE a.workspace_id = m.workspace_id
+            AND m.role = 'member'
+            AND a.visibility = 'private'
+            AND a.owner_id IS DISTINCT FROM token.user_id
+        ORDER BY a.id
+    ) AS hidden_agent_ids
 FROM token
+JOIN "user" AS u
+    ON u.id = token.user_id
 LEFT JOIN member AS m
     ON m.user_id = token.user_id
-    AND m.workspace_id = (SELECT requested.id FROM requested);
+    AND m.workspace_id = (SELECT requested.id FROM requested)
+LEFT JOIN workspace AS w
+    ON w.id = m.workspace_id;
 
 -- name: get_workspace_id_by_slug(slug)$
 -- The id of the workspace with this slug, or null; the CLI checks a workspace exists this way.
@@ -63,3 +82,27 @@ ON CONFLICT (workspace_id, user_id) DO NOTHING;
 INSERT INTO personal_access_token (user_id, name, token_hash, token_prefix, expires_at)
 VALUES (:user_id, :name, :token_hash, :token_prefix, :expires_at)
 RETURNING id;
+
+-- name: get_me(token_hash)^
+-- The caller behind a token digest (no row: unknown, revoked or expired), with every workspace
+-- it is a member of and its role there, by name: what the page's workspace picker offers.
+SELECT
+    u.id,
+    u.name,
+    u.email,
+    u.timezone,
+    coalesce(jsonb_agg(
+        jsonb_build_object('id', w.id, 'slug', w.slug, 'name', w.name, 'role', m.role)
+        ORDER BY w.name, w.slug
+    ) FILTER (WHERE w.id IS NOT NULL), '[]') AS workspaces
+FROM personal_access_token AS p
+JOIN "user" AS u
+    ON u.id = p.user_id
+LEFT JOIN member AS m
+    ON m.user_id = u.id
+LEFT JOIN workspace AS w
+    ON w.id = m.workspace_id
+WHERE p.token_hash = :token_hash
+    AND NOT p.revoked
+    AND (p.expires_at IS NULL OR p.expires_at > now())
+GROUP BY u.id;

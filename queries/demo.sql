@@ -9,7 +9,8 @@ VALUES (:name, :slug)
 RETURNING id;
 
 -- name: seed_agents(workspace_id, slug, agents)!
--- One runtime and `agents` agents for the workspace.
+-- One runtime and `agents` agents for the workspace; every fourth is private (and owned by
+-- nobody), so a plain member's per-agent views show the fold.
 WITH runtime AS (
     INSERT INTO agent_runtime (id, workspace_id, name, provider)
     VALUES (md5(:slug || ':runtime')::uuid, :workspace_id, 'demo-runtime', 'local')
@@ -21,7 +22,7 @@ SELECT
     :workspace_id,
     runtime.id,
     'agent-' || lpad(n::text, 3, '0'),
-    'workspace'
+    CASE WHEN n %% 4 = 0 THEN 'private' ELSE 'workspace' END
 FROM runtime
 CROSS JOIN generate_series(1, CAST(:agents AS int)) AS n;
 
@@ -117,7 +118,20 @@ tasks AS (
         created_at,
         started_at,
         completed_at,
-        CASE WHEN status = 'failed' THEN 'agent_error' END
+        -- Reasons of several display classes, the legacy coarse value, and none (unclassified).
+        CASE
+            WHEN status = 'failed' THEN (ARRAY[
+                'agent_error.provider_capacity_or_rate_limit',
+                'timeout',
+                'agent_error.provider_network',
+                'agent_error.process_failure',
+                'runtime_offline',
+                'agent_error.provider_auth_or_access',
+                'agent_error.context_overflow',
+                'agent_error',
+                NULL
+            ])[1 + n %% 9]
+        END
     FROM shaped
     RETURNING id, started_at, completed_at
 ),

@@ -16,8 +16,24 @@ from tests.world import World, midnight, today_utc
 DAILY = "/api/dashboard/usage/daily"
 BY_AGENT = "/api/dashboard/usage/by-agent"
 RUNTIME = "/api/dashboard/agent-runtime"
+RUNTIME_DAILY = "/api/dashboard/runtime/daily"
+FAILURES_DAILY = "/api/dashboard/failures/daily"
+FAILURES_BY_AGENT = "/api/dashboard/failures/by-agent"
+AGENTS = "/api/dashboard/agents"
+PROJECTS = "/api/dashboard/projects"
 USAGE_PATHS = (DAILY, BY_AGENT)
-DASHBOARD_PATHS = (DAILY, BY_AGENT, RUNTIME)
+# The routes whose rows the window and project filter select (agents and projects are labels).
+WINDOWED_PATHS = (DAILY, BY_AGENT, RUNTIME, RUNTIME_DAILY, FAILURES_DAILY, FAILURES_BY_AGENT)
+DASHBOARD_PATHS = (
+    DAILY,
+    BY_AGENT,
+    RUNTIME,
+    RUNTIME_DAILY,
+    FAILURES_DAILY,
+    FAILURES_BY_AGENT,
+    AGENTS,
+    PROJECTS,
+)
 
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
 UNCOSTED_FIELDS = tuple(f"uncosted_{name}" for name in TOKEN_FIELDS)
@@ -27,6 +43,16 @@ INTEGER_FIELDS = (*TOKEN_FIELDS, "cost_usd_ticks", *UNCOSTED_FIELDS, "unpriced_t
 DAILY_KEYS = frozenset({"date", "provider", "model", *TOKEN_FIELDS, *COST_FIELDS, "task_count"})
 BY_AGENT_KEYS = frozenset({"agent_id", "provider", "model", *TOKEN_FIELDS, *COST_FIELDS, "task_count"})
 RUNTIME_KEYS = frozenset({"agent_id", "total_seconds", "task_count", "failed_count", "cancelled_count"})
+WIRE_KEYS = {
+    DAILY: DAILY_KEYS,
+    BY_AGENT: BY_AGENT_KEYS,
+    RUNTIME: RUNTIME_KEYS,
+    RUNTIME_DAILY: frozenset({"date", "total_seconds", "task_count", "failed_count", "cancelled_count"}),
+    FAILURES_DAILY: frozenset({"date", "failure_reason", "task_count"}),
+    FAILURES_BY_AGENT: frozenset({"agent_id", "failure_reason", "task_count"}),
+    AGENTS: frozenset({"id", "name", "archived"}),
+    PROJECTS: frozenset({"id", "title", "status"}),
+}
 
 MICROSECOND = datetime.timedelta(microseconds=1)
 

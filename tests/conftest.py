@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from psycopg.conninfo import make_conninfo
 
 from app.api.app import create_app
-from app.config import load_settings
+from app.config import Settings, load_settings
 from app.db.migrate import Runner
 from tests.databases import server_url
 from tests.world import World
@@ -84,5 +84,33 @@ def world(db: psycopg.Connection[tuple[object, ...]]) -> World:
 async def client(database_url: str) -> AsyncIterator[Client]:
     """An HTTP client of the app bound to the test's database."""
     settings = load_settings({"DATABASE_URL": database_url, "DATABASE_POOL_MIN_SIZE": "0"})
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        yield test_client
+
+
+def _rollup_settings(database_url: str) -> Settings:
+    """USAGE_DASHBOARD_ROLLUP_ENABLED on and no in-process scheduler."""
+    return load_settings(
+        {
+            "DATABASE_URL": database_url,
+            "DATABASE_POOL_MIN_SIZE": "0",
+            "USAGE_DASHBOARD_ROLLUP_ENABLED": "true",
+            "USAGE_DASHBOARD_ROLLUP_SCHEDULER": "off",
+        }
+    )
+
+
+@pytest.fixture
+async def rollup_client(database_url: str) -> AsyncIterator[Client]:
+    """The app reading the rollup, with no in-process scheduler."""
+    async with AsyncTestClient(app=create_app(_rollup_settings(database_url))) as test_client:
+        yield test_client
+
+
+@pytest.fixture(params=["raw", "rollup"])
+async def path_client(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Client]:
+    """The app on each read path in turn (the rollup one without a scheduler)."""
+    raw = load_settings({"DATABASE_URL": database_url, "DATABASE_POOL_MIN_SIZE": "0"})
+    settings = raw if request.param == "raw" else _rollup_settings(database_url)
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client

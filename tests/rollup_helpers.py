@@ -93,14 +93,16 @@ def month_edge_windows(months: int = 3) -> list[Window]:
                 first - datetime.timedelta(days=1),
             ):
                 if last_day <= today:
-                    windows.add(window_for_days(days, midnight(last_day)))
+                    windows.add(window_for_days(days, now=midnight(last_day)))
     return sorted(windows, key=lambda w: (w.until, w.since))
 
 
 def week_edge_windows() -> list[Window]:
     """Windows of 1 to 15 days ending on each of the last seven days: every weekday as a first
     and a last day, with no, one and two whole weeks inside."""
-    return [window_for_days(days, midnight(day(days_ago))) for days_ago in range(7) for days in range(1, 16)]
+    return [
+        window_for_days(days, now=midnight(day(days_ago))) for days_ago in range(7) for days in range(1, 16)
+    ]
 
 
 # ---- ticks and backfills -------------------------------------------------------------------

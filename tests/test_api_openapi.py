@@ -6,19 +6,10 @@ from typing import Any
 
 import pytest
 
-from tests.api_helpers import (
-    BY_AGENT,
-    BY_AGENT_KEYS,
-    DAILY,
-    DAILY_KEYS,
-    DASHBOARD_PATHS,
-    RUNTIME,
-    RUNTIME_KEYS,
-)
+from tests.api_helpers import DASHBOARD_PATHS, WIRE_KEYS
 from tests.conftest import Client
 
 OPENAPI = "/schema/openapi.json"
-WIRE_KEYS = {DAILY: DAILY_KEYS, BY_AGENT: BY_AGENT_KEYS, RUNTIME: RUNTIME_KEYS}
 
 Document = dict[str, Any]
 
@@ -74,6 +65,10 @@ async def test_openapi_describes_the_dashboard_query_and_header_parameters(path:
 
     assert {
         ("query", "days"),
+        ("query", "from"),
+        ("query", "to"),
+        ("query", "tz"),
+        ("query", "format"),
         ("query", "project_id"),
         ("query", "workspace_slug"),
         ("query", "workspace_id"),
@@ -113,11 +108,17 @@ async def test_openapi_200_response_is_an_array_of_the_wire_rows(path: str, clie
     assert set(item["required"]) == WIRE_KEYS[path]
     for name, prop in item["properties"].items():
         if name == "agent_id":
-            assert (prop["type"], prop.get("format")) == ("string", "uuid")
+            # A UUID, or the sentinel of folded private agents.
+            assert prop["type"] == "string"
+            assert "__restricted_agents__" in prop["description"]
         elif name == "date":
             assert (prop["type"], prop.get("format")) == ("string", "date")
-        elif name in {"model", "provider"}:
+        elif name == "id":
+            assert (prop["type"], prop.get("format")) == ("string", "uuid")
+        elif name in {"model", "provider", "failure_reason", "name", "title", "status"}:
             assert prop["type"] == "string"
+        elif name == "archived":
+            assert prop["type"] == "boolean"
         elif name == "cost_usd":
             assert prop["type"] == "number"
         else:
@@ -125,7 +126,7 @@ async def test_openapi_200_response_is_an_array_of_the_wire_rows(path: str, clie
 
 
 @pytest.mark.parametrize("path", DASHBOARD_PATHS)
-@pytest.mark.parametrize("status", ["400", "401", "404"])
+@pytest.mark.parametrize("status", ["400", "401", "404", "503"])
 async def test_openapi_documents_error_responses_as_error_bodies(
     path: str, status: str, client: Client
 ) -> None:

@@ -25,6 +25,7 @@ from tests.api_helpers import (
     MICROSECOND,
     TOKEN_FIELDS,
     USAGE_PATHS,
+    WINDOWED_PATHS,
     Row,
     Tenant,
     assert_error,
@@ -223,7 +224,7 @@ async def test_project_filter_keeps_only_tasks_whose_issue_is_in_the_project(
     assert _models(rows) == {"in-project"}
 
 
-@pytest.mark.parametrize("path", DASHBOARD_PATHS)
+@pytest.mark.parametrize("path", WINDOWED_PATHS)
 async def test_project_of_another_workspace_yields_an_empty_array(
     path: str, world: World, client: Client
 ) -> None:
@@ -254,7 +255,7 @@ async def test_project_of_another_workspace_yields_an_empty_array(
     assert theirs != []
 
 
-@pytest.mark.parametrize("path", DASHBOARD_PATHS)
+@pytest.mark.parametrize("path", WINDOWED_PATHS)
 async def test_unknown_project_uuid_yields_an_empty_array(path: str, world: World, client: Client) -> None:
     ws = tenant(world)
     world.usage(world.task(world.agent(ws.id), world.issue(ws.id, world.project(ws.id))))

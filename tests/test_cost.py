@@ -15,7 +15,7 @@ from app.db import queries
 from app.db.queries import DashboardFilter
 from app.money import usd
 from app.prices import shipped_prices
-from app.window import Window
+from app.window import UTC_ZONE, Window, window_for_dates
 from app.wire import AgentUsage, DailyUsage
 from tests.api_helpers import DAILY, day, tenant
 from tests.conftest import Client
@@ -28,7 +28,7 @@ Conn = psycopg.Connection[tuple[object, ...]]
 # intro rate, 2 / 10 / 0.20 / 2.50 USD per million, ends 2026-08-31; 3 / 15 / 0.30 / 3.75 from
 # 2026-09-01).
 CHANGE = datetime.date(2026, 9, 1)
-AROUND_CHANGE = Window(since=utc(2026, 8, 30), until=utc(2026, 9, 3))
+AROUND_CHANGE = window_for_dates(datetime.date(2026, 8, 30), datetime.date(2026, 9, 2), UTC_ZONE)
 LAST_INSTANT_BEFORE = utc(2026, 9, 1) - datetime.timedelta(microseconds=1)
 FIRST_INSTANT_AFTER = utc(2026, 9, 1)
 TICKS_PER_USD_PER_MILLION = 10_000  # ticks per token for a price of 1 USD per million tokens
@@ -214,7 +214,7 @@ async def test_reported_ticks_are_summed_and_only_unreported_rows_are_estimated(
     world.usage(
         negative_task, provider="openai", model="gpt-5", input_tokens=3, cost_usd_ticks=-9, created_at=at
     )
-    window = Window(since=utc(2026, 10, 5), until=utc(2026, 10, 6))
+    window = window_for_dates(datetime.date(2026, 10, 5), datetime.date(2026, 10, 5), UTC_ZONE)
 
     [row], [agent_row] = await _both_paths(database_url, ws, window)
 
@@ -250,7 +250,7 @@ async def test_a_model_without_a_price_costs_only_what_was_reported(world: World
         cost_usd_ticks=4_000,
         created_at=at,
     )
-    window = Window(since=utc(2026, 10, 5), until=utc(2026, 10, 6))
+    window = window_for_dates(datetime.date(2026, 10, 5), datetime.date(2026, 10, 5), UTC_ZONE)
 
     [row], [agent_row] = await _both_paths(database_url, ws, window)
 
@@ -264,7 +264,7 @@ async def test_spellings_of_one_provider_are_one_row(world: World, database_url:
     for spelling in ("OpenAI", "openai", " openai ", "OPENAI"):
         world.usage(world.task(agent), provider=spelling, model="gpt-5", input_tokens=1, created_at=at)
     world.usage(world.task(agent), provider="", model="gpt-5", input_tokens=10, created_at=at)
-    window = Window(since=utc(2026, 10, 5), until=utc(2026, 10, 6))
+    window = window_for_dates(datetime.date(2026, 10, 5), datetime.date(2026, 10, 5), UTC_ZONE)
 
     daily, agents = await _both_paths(database_url, ws, window)
 
@@ -302,7 +302,7 @@ async def test_huge_tokens_and_reported_amounts_do_not_overflow(world: World, da
             cost_usd_ticks=reported,
             created_at=at,
         )
-    window = Window(since=utc(2026, 10, 5), until=utc(2026, 10, 6))
+    window = window_for_dates(datetime.date(2026, 10, 5), datetime.date(2026, 10, 5), UTC_ZONE)
 
     daily, agents = await _both_paths(database_url, ws, window)
 
@@ -378,7 +378,7 @@ async def test_a_price_set_through_the_cli_reprices_both_paths_by_the_next_tick(
     world.usage(
         world.task(agent), provider="openai", model="gpt-5", input_tokens=1, created_at=utc(2026, 10, 10, 9)
     )
-    window = Window(since=utc(2026, 10, 1), until=utc(2026, 11, 1))
+    window = window_for_dates(datetime.date(2026, 10, 1), datetime.date(2026, 10, 31), UTC_ZONE)
     before, _ = await _both_paths(database_url, ws, window)
     assert {r.date: r.unpriced_tokens for r in before if r.model == "gpt-5.5-mini"} == dict.fromkeys(
         days, 1_001_000

@@ -992,8 +992,27 @@ def _versions_recorded(conn: Conn) -> list[tuple[Any, ...]]:
 # ---- money (0005) ------------------------------------------------------------------------
 
 
-def test_a_cost_usd_ticks_column_the_platform_already_has_is_kept_up_and_down(
-    empty_database_url: str, tmp_path: Path
+# Platform columns a migration adds only when missing: (table, column, the version before the
+# one that adds it), and the column's type.
+_PLATFORM_COLUMNS = [
+    pytest.param("task_usage", "cost_usd_ticks", "0004", id="task_usage.cost_usd_ticks (0005)"),
+    pytest.param('"user"', "timezone", "0005", id="user.timezone (0006)"),
+]
+_PLATFORM_COLUMN_TYPES = {"cost_usd_ticks": "bigint", "timezone": "text"}
+
+
+def _store_a_value(conn: Conn, table: str) -> None:
+    world = World(conn)
+    if table == "task_usage":
+        world.usage(world.task(world.agent(world.workspace())), cost_usd_ticks=42)
+    else:
+        world.user()
+        conn.execute("UPDATE \"user\" SET timezone = 'Asia/Kolkata'")
+
+
+@pytest.mark.parametrize(("table", "column", "before"), _PLATFORM_COLUMNS)
+def test_a_column_the_platform_already_has_is_kept_up_and_down(
+    table: str, column: str, before: str, empty_database_url: str, tmp_path: Path
 ) -> None:
     core = tmp_path / "core"
     core.mkdir()
@@ -1001,24 +1020,27 @@ def test_a_cost_usd_ticks_column_the_platform_already_has_is_kept_up_and_down(
         shutil.copy(path, core / path.name)
     Runner(empty_database_url, core).up()
     with _connect(empty_database_url) as conn:
-        conn.execute("ALTER TABLE task_usage ADD COLUMN cost_usd_ticks bigint")
-        world = World(conn)
-        world.usage(world.task(world.agent(world.workspace())), cost_usd_ticks=42)
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {_PLATFORM_COLUMN_TYPES[column]}")
+        _store_a_value(conn, table)
+        stored = conn.execute(f"SELECT {column} FROM {table}").fetchall()
 
         Runner(empty_database_url).up()
-        assert conn.execute("SELECT cost_usd_ticks FROM task_usage").fetchall() == [(42,)]
+        assert conn.execute(f"SELECT {column} FROM {table}").fetchall() == stored
 
-        Runner(empty_database_url).down("0004")
-        assert conn.execute("SELECT cost_usd_ticks FROM task_usage").fetchall() == [(42,)]
+        Runner(empty_database_url).down(before)
+        assert conn.execute(f"SELECT {column} FROM {table}").fetchall() == stored
 
 
-def test_down_below_0005_drops_the_cost_usd_ticks_column_it_added(database_url: str) -> None:
-    Runner(database_url).down("0004")
+@pytest.mark.parametrize(("table", "column", "before"), _PLATFORM_COLUMNS)
+def test_down_drops_a_platform_column_the_migration_added(
+    table: str, column: str, before: str, database_url: str
+) -> None:
+    Runner(database_url).down(before)
 
     with _connect(database_url) as conn:
         columns = conn.execute(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_name = 'task_usage' AND column_name = 'cost_usd_ticks'"
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name = %s",
+            (table.strip('"'), column),
         ).fetchall()
     assert columns == []
 

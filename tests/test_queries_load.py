@@ -17,7 +17,7 @@ from psycopg import AsyncConnection
 from app.db import queries
 from app.db.queries import UsageReport
 from app.db.sql import load_queries
-from app.window import Window
+from app.window import UTC_ZONE, window_for_dates
 from tests.world import World
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,11 +181,14 @@ async def test_daily_query_plan_scans_the_created_at_index(database_url: str, wo
         {"mine": agent, "other": other_agent},
     )
     world.conn.execute("ANALYZE")
-    until = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=100)
+    day = datetime.datetime.now(datetime.UTC).date() - datetime.timedelta(days=100)
+    window = window_for_dates(day, day, UTC_ZONE)
     params: dict[str, Any] = {
         "workspace_id": workspace,
-        "since": until - datetime.timedelta(days=1),
-        "until": until,
+        "since": window.since,
+        "until": window.until,
+        "bounds": list(window.bounds),
+        "first_date": window.first_date,
         "project_id": None,
     }
 
@@ -194,10 +197,7 @@ async def test_daily_query_plan_scans_the_created_at_index(database_url: str, wo
         plan = "\n".join(str(row[0]) for row in await cur.fetchall())
         rows = await queries.list_dashboard_usage_daily(
             conn,
-            queries.DashboardFilter(
-                workspace_id=workspace,
-                window=Window(since=params["since"], until=params["until"]),
-            ),
+            queries.DashboardFilter(workspace_id=workspace, window=window),
         )
 
     assert "task_usage_created_at_idx" in plan, plan

@@ -234,7 +234,7 @@ async def test_upgrading_from_0003_then_backfilling_sums_the_settled_months(
         db.execute("SELECT rollup_task_usage_dashboard_daily_window(%s, %s)", (at(400), at(-1)))
 
         # 0005 (provider and cost in every level) empties the rollup for a new backfill.
-        assert Runner(empty_database_url).up() == ["0004", "0005"]
+        assert "0005" in Runner(empty_database_url).up()
         assert settled_before(db) == expected_settled_before()
         assert level_months(db) == set()
         await backfill(empty_database_url)

@@ -10,17 +10,14 @@ import asyncio
 import datetime
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 import pytest
-from litestar.testing import AsyncTestClient
 
-from app.api.app import create_app
-from app.config import load_settings
 from app.db import queries
 from app.db.queries import UsageReport
 from app.rollup.backfill import plan_backfill, run_backfill
@@ -583,21 +580,6 @@ def test_a_tick_never_moves_a_null_watermark(world: World, db: Conn) -> None:
 
 
 # ---- the read path switch and health ---------------------------------------------------------------
-
-
-@pytest.fixture
-async def rollup_client(database_url: str) -> AsyncIterator[Client]:
-    """The app with USAGE_DASHBOARD_ROLLUP_ENABLED on and no in-process scheduler."""
-    settings = load_settings(
-        {
-            "DATABASE_URL": database_url,
-            "DATABASE_POOL_MIN_SIZE": "0",
-            "USAGE_DASHBOARD_ROLLUP_ENABLED": "true",
-            "USAGE_DASHBOARD_ROLLUP_SCHEDULER": "off",
-        }
-    )
-    async with AsyncTestClient(app=create_app(settings)) as test_client:
-        yield test_client
 
 
 async def rollup_health(client: Client) -> dict[str, Any]:

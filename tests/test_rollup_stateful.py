@@ -50,11 +50,12 @@ from hypothesis.stateful import (
 )
 from psycopg import AsyncConnection, sql
 
+from app.api.read_path import RAW, ROLLUP
 from app.db import queries
 from app.db.queries import DashboardFilter, UsageReport
 from app.prices import EPOCH, PRICE_COLUMNS, PriceVersion
 from app.rollup.tick import tick_until_caught_up
-from app.window import window_for_days
+from app.window import window_for_days, zone_named
 from tests.rollup_helpers import (
     PROJECT_MONTH_MISMATCHES_SQL,
     TASK_LEVEL_MISMATCHES_SQL,
@@ -66,7 +67,18 @@ AConn = AsyncConnection[Any]
 UsageKey = tuple[uuid.UUID, str, str]  # (task_id, provider, model): task_usage's unique key
 
 UTC = datetime.UTC
-TIME_ZONES = ("UTC", "Pacific/Kiritimati", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Pago_Pago")
+TIME_ZONES = (
+    "UTC",
+    "Pacific/Kiritimati",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "Pacific/Pago_Pago",
+    "Asia/Kathmandu",
+    "Pacific/Chatham",
+    "America/New_York",
+)
+# Windows also read as a viewer in the reader's zone (tz), through the read paths the app uses.
+VIEWER_WINDOW_DAYS = (2, 31)
 WINDOW_DAYS = (1, 2, 7, 31, 365)
 # Priced by the shipped table (by a dated suffix, by provider qualification), priced only by
 # the operator versions this test writes, and never priced.
@@ -731,9 +743,9 @@ class RollupMachine(RuleBasedStateMachine):
             assert mismatches is not None
             assert mismatches[0] == 0, level
         now = datetime.datetime.now(UTC)
-        windows = {f"days={days}": window_for_days(days, now) for days in WINDOW_DAYS}
+        windows = {f"days={days}": window_for_days(days, now=now) for days in WINDOW_DAYS}
         # Beyond what the API serves, so rows older than 365 days or in the future are compared too.
-        whole = window_for_days(2 * FAR_DAYS, now + datetime.timedelta(days=FAR_DAYS))
+        whole = window_for_days(2 * FAR_DAYS, now=now + datetime.timedelta(days=FAR_DAYS))
         windows[f"{whole.since.date()}..{whole.until.date()}"] = whole
         for ws in self.workspaces:
             own = [p for p in self.projects if self.workspace_of[p] == ws]
@@ -748,6 +760,15 @@ class RollupMachine(RuleBasedStateMachine):
                     raw_by_agent = await queries.list_dashboard_usage_by_agent(conn, f)
                     rollup_by_agent = await queries.list_dashboard_usage_by_agent_rollup(conn, f)
                     assert rollup_by_agent == raw_by_agent, f"usage/by-agent differs: {where}"
+            for days in VIEWER_WINDOW_DAYS:
+                f = DashboardFilter(workspace_id=ws, window=window_for_days(days, zone_named(reader_tz), now))
+                where = f"workspace {ws}, days={days} viewed in {reader_tz}"
+                assert await ROLLUP.daily(conn, f) == await RAW.daily(conn, f), (
+                    f"usage/daily differs: {where}"
+                )
+                assert await ROLLUP.by_agent(conn, f) == await RAW.by_agent(conn, f), (
+                    f"by-agent differs: {where}"
+                )
 
 
 async def _connect(url: str) -> AConn:

@@ -93,17 +93,35 @@ class World:
             {"w": workspace_id},
         )
 
-    def agent(self, workspace_id: uuid.UUID, runtime_id: uuid.UUID | None = None) -> uuid.UUID:
+    def agent(
+        self,
+        workspace_id: uuid.UUID,
+        runtime_id: uuid.UUID | None = None,
+        *,
+        name: str | None = None,
+        visibility: str | None = None,
+        owner_id: uuid.UUID | None = None,
+        archived_at: datetime.datetime | None = None,
+    ) -> uuid.UUID:
+        """An agent; visibility is the column's default (private) unless given."""
         runtime_id = runtime_id or self.runtime(workspace_id)
         return self._insert(
-            "INSERT INTO agent (workspace_id, runtime_id, name) VALUES (%(w)s, %(r)s, %(n)s) RETURNING id",
-            {"w": workspace_id, "r": runtime_id, "n": f"agent-{uuid.uuid4().hex[:8]}"},
+            "INSERT INTO agent (workspace_id, runtime_id, name, visibility, owner_id, archived_at)"
+            " VALUES (%(w)s, %(r)s, %(n)s, coalesce(%(v)s, 'private'), %(o)s, %(x)s) RETURNING id",
+            {
+                "w": workspace_id,
+                "r": runtime_id,
+                "n": name or f"agent-{uuid.uuid4().hex[:8]}",
+                "v": visibility,
+                "o": owner_id,
+                "x": archived_at,
+            },
         )
 
-    def project(self, workspace_id: uuid.UUID) -> uuid.UUID:
+    def project(self, workspace_id: uuid.UUID, title: str = "p", status: str = "planned") -> uuid.UUID:
         return self._insert(
-            "INSERT INTO project (workspace_id, title) VALUES (%(w)s, 'p') RETURNING id",
-            {"w": workspace_id},
+            "INSERT INTO project (workspace_id, title, status) VALUES (%(w)s, %(t)s, %(s)s) RETURNING id",
+            {"w": workspace_id, "t": title, "s": status},
         )
 
     def issue(self, workspace_id: uuid.UUID, project_id: uuid.UUID | None = None) -> uuid.UUID:
@@ -122,13 +140,22 @@ class World:
         status: str = "completed",
         started_at: datetime.datetime | None = None,
         completed_at: datetime.datetime | None = None,
+        failure_reason: str | None = None,
     ) -> uuid.UUID:
         """A task run; its runtime is the agent's."""
         return self._insert(
-            "INSERT INTO agent_task_queue (agent_id, issue_id, runtime_id, status, started_at, completed_at)"
-            " SELECT %(a)s, %(i)s, runtime_id, %(s)s, %(st)s, %(c)s FROM agent WHERE id = %(a)s"
+            "INSERT INTO agent_task_queue"
+            " (agent_id, issue_id, runtime_id, status, started_at, completed_at, failure_reason)"
+            " SELECT %(a)s, %(i)s, runtime_id, %(s)s, %(st)s, %(c)s, %(f)s FROM agent WHERE id = %(a)s"
             " RETURNING id",
-            {"a": agent_id, "i": issue_id, "s": status, "st": started_at, "c": completed_at},
+            {
+                "a": agent_id,
+                "i": issue_id,
+                "s": status,
+                "st": started_at,
+                "c": completed_at,
+                "f": failure_reason,
+            },
         )
 
     def usage(
@@ -167,8 +194,9 @@ class World:
             },
         )
 
-    def caller(self, workspace_id: uuid.UUID) -> dict[str, str]:
-        """Headers of a new member of the workspace with a valid token."""
+    def caller(self, workspace_id: uuid.UUID, role: str = "owner") -> dict[str, str]:
+        """Headers of a new member of the workspace with a valid token; an owner by default, who
+        sees every agent (a plain member sees others' private agents folded)."""
         user_id = self.user()
-        self.member(workspace_id, user_id)
+        self.member(workspace_id, user_id, role)
         return {"Authorization": f"Bearer {self.token(user_id)}"}

@@ -25,8 +25,11 @@ from app.api.errors import (
     database_unavailable_handler,
     http_error_handler,
     internal_error_handler,
+    json_error_bodies,
 )
+from app.api.head import DashboardApp
 from app.api.health import healthz
+from app.api.me import me
 from app.api.read_path import read_path
 from app.config import Settings, load_settings
 from app.db.embedded import start_embedded
@@ -67,8 +70,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         psycopg.OperationalError: database_unavailable_handler,
         Exception: internal_error_handler,
     }
-    return Litestar(
-        route_handlers=[DashboardController, healthz],
+    return DashboardApp(
+        route_handlers=[DashboardController, me, healthz],
         dependencies={
             "db": Provide(provide_connection),
             "read_path": Provide(lambda: usage_read_path, use_cache=True, sync_to_thread=False),
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
+        after_request=json_error_bodies,
         openapi_config=OpenAPIConfig(
             title="usage-dashboard",
             version="1.0.0",

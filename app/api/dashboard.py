@@ -2,54 +2,108 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from litestar import Controller, Response, get
 from litestar.di import Provide
-from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
 
 from app.api.deps import Db, Filter, ReadPath
-from app.api.scope import provide_dashboard_filter
+from app.api.errors import error_responses
+from app.api.formats import reply
+from app.api.scope import (
+    DashboardRequestDep,
+    provide_checked_connection,
+    provide_dashboard_filter,
+    provide_dashboard_request,
+)
 from app.db import queries
-from app.wire import AgentRunTime, AgentUsage, DailyUsage, ErrorBody
+from app.wire import (
+    AgentFailures,
+    AgentListing,
+    AgentRunTime,
+    AgentUsage,
+    DailyFailures,
+    DailyRunTime,
+    DailyUsage,
+    ProjectListing,
+)
 
-_ERRORS = {
-    400: ResponseSpec(
-        ErrorBody,
-        description="Missing workspace, or a malformed parameter.",
-        examples=[Example(value={"error": "days must be an integer between 1 and 365"})],
-    ),
-    401: ResponseSpec(
-        ErrorBody,
-        description="Missing authorization or invalid token.",
-        examples=[Example(value={"error": "invalid token"})],
-    ),
-    404: ResponseSpec(
-        ErrorBody,
-        description="Unknown workspace, or the caller is not a member.",
-        examples=[Example(value={"error": "workspace not found"})],
-    ),
-}
+_ERRORS = error_responses(400, 401, 404, 503)
 
 
 class DashboardController(Controller):
-    """Workspace usage over the last N UTC days, optionally for one project."""
+    """A workspace's usage, cost, run time and failures over local days, optionally for one project.
+
+    Every route answers JSON, or CSV for `Accept: text/csv` or `format=csv`.
+    """
 
     path = "/api/dashboard"
     tags = ["dashboard"]  # noqa: RUF012
-    dependencies = {"dashboard_filter": Provide(provide_dashboard_filter)}  # noqa: RUF012
+    dependencies = {  # noqa: RUF012
+        "dashboard_request": Provide(provide_dashboard_request, sync_to_thread=False),
+        "db": Provide(provide_checked_connection),
+        "dashboard_filter": Provide(provide_dashboard_filter),
+    }
     security = [{"BearerToken": []}]  # noqa: RUF012
 
-    @get("/usage/daily", responses=_ERRORS, summary="Token usage per UTC day and model")
-    async def usage_daily(self, db: Db, dashboard_filter: Filter, read_path: ReadPath) -> list[DailyUsage]:
-        """One row per (date, model), newest date first, then model."""
-        return await read_path.daily(db, dashboard_filter)
+    @get("/usage/daily", responses=_ERRORS, summary="Token usage and cost per local day, provider and model")
+    async def usage_daily(
+        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep, read_path: ReadPath
+    ) -> Response[list[DailyUsage]]:
+        """One row per (date, provider, model), newest date first, then provider and model."""
+        rows = await read_path.daily(db, dashboard_filter)
+        return reply(rows, DailyUsage, "usage-daily", dashboard_request.csv, dashboard_filter)
 
-    @get("/usage/by-agent", responses=_ERRORS, summary="Token usage per agent and model")
-    async def usage_by_agent(self, db: Db, dashboard_filter: Filter, read_path: ReadPath) -> list[AgentUsage]:
-        """One row per (agent, model), by agent id then model."""
-        return await read_path.by_agent(db, dashboard_filter)
+    @get("/usage/by-agent", responses=_ERRORS, summary="Token usage and cost per agent, provider and model")
+    async def usage_by_agent(
+        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep, read_path: ReadPath
+    ) -> Response[list[AgentUsage]]:
+        """One row per (agent, provider, model), by agent id, then provider and model."""
+        rows = await read_path.by_agent(db, dashboard_filter)
+        return reply(rows, AgentUsage, "usage-by-agent", dashboard_request.csv, dashboard_filter)
 
     @get("/agent-runtime", responses=_ERRORS, summary="Run time of terminal runs per agent")
-    async def agent_runtime(self, db: Db, dashboard_filter: Filter) -> list[AgentRunTime]:
+    async def agent_runtime(
+        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep
+    ) -> Response[list[AgentRunTime]]:
         """One row per agent, longest total run time first."""
-        return await queries.list_dashboard_agent_run_time(db, dashboard_filter)
+        rows = await queries.list_dashboard_agent_run_time(db, dashboard_filter)
+        return reply(rows, AgentRunTime, "agent-runtime", dashboard_request.csv, dashboard_filter)
+
+    @get("/runtime/daily", responses=_ERRORS, summary="Run time of terminal runs per local day")
+    async def runtime_daily(
+        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep
+    ) -> Response[list[DailyRunTime]]:
+        """One row per local date of completion, newest first; the runs agent-runtime counts."""
+        rows = await queries.list_dashboard_runtime_daily(db, dashboard_filter)
+        return reply(rows, DailyRunTime, "runtime-daily", dashboard_request.csv, dashboard_filter)
+
+    @get("/failures/daily", responses=_ERRORS, summary="Finished runs per local day and failure reason")
+    async def failures_daily(
+        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep
+    ) -> Response[list[DailyFailures]]:
+        """One row per (date, failure_reason), newest first; "" counts the completed runs."""
+        rows = await queries.list_dashboard_failures_daily(db, dashboard_filter)
+        return reply(rows, DailyFailures, "failures-daily", dashboard_request.csv, dashboard_filter)
+
+    @get("/failures/by-agent", responses=_ERRORS, summary="Finished runs per agent and failure reason")
+    async def failures_by_agent(
+        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep
+    ) -> Response[list[AgentFailures]]:
+        """One row per (agent, failure_reason), by agent id then reason."""
+        rows = await queries.list_dashboard_failures_by_agent(db, dashboard_filter)
+        return reply(rows, AgentFailures, "failures-by-agent", dashboard_request.csv, dashboard_filter)
+
+    @get("/agents", responses=_ERRORS, summary="The agents the caller may see, to label rows")
+    async def agents(
+        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep
+    ) -> Response[list[AgentListing]]:
+        """The workspace's visible agents, by name; archived ones flagged."""
+        rows = await queries.list_dashboard_agents(db, dashboard_filter)
+        return reply(rows, AgentListing, "agents", dashboard_request.csv, dashboard_filter)
+
+    @get("/projects", responses=_ERRORS, summary="The workspace's projects, for a project picker")
+    async def projects(
+        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep
+    ) -> Response[list[ProjectListing]]:
+        """The workspace's projects, by title."""
+        rows = await queries.list_dashboard_projects(db, dashboard_filter)
+        return reply(rows, ProjectListing, "projects", dashboard_request.csv, dashboard_filter)

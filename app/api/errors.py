@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_500_INTERNAL_SERVER_ERROR,
@@ -25,6 +28,26 @@ class ApiError(Exception):
         super().__init__(message)
         self.status_code = status_code
         self.message = message
+
+
+_DOCUMENTED = {
+    400: ("Missing workspace, or a malformed parameter.", "days must be an integer between 1 and 365"),
+    401: ("Missing authorization or invalid token.", "invalid token"),
+    404: ("Unknown workspace, or the caller is not a member.", "workspace not found"),
+    503: ("The database did not answer in time; retry later.", "database unavailable"),
+}
+
+
+def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """The OpenAPI entries of the error statuses a route answers, each an ErrorBody."""
+    return {
+        status: ResponseSpec(
+            ErrorBody,
+            description=_DOCUMENTED[status][0],
+            examples=[Example(value={"error": _DOCUMENTED[status][1]})],
+        )
+        for status in statuses
+    }
 
 
 def _error(status_code: int, message: str) -> Response[ErrorBody]:
@@ -55,3 +78,12 @@ def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception
     """The database did not answer in time: 503, so clients and balancers retry elsewhere."""
     logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
     return _error(HTTP_503_SERVICE_UNAVAILABLE, "database unavailable")
+
+
+def json_error_bodies(response: Response[Any]) -> Response[Any]:
+    """after_request: a non-2xx response a library made itself (the OpenAPI plugin's HTML 404)
+    becomes the contract's JSON error, so every error a client sees has one shape."""
+    status = response.status_code or 200
+    if status < 400 or response.media_type == MediaType.JSON:
+        return response
+    return _error(status, HTTPStatus(status).phrase.lower())

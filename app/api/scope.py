@@ -1,41 +1,87 @@
 """Turns a dashboard request into a DashboardFilter: token, workspace, window and project.
 
-Checks run in the contract's order (authentication, then workspace, then parameters) and each
-failure raises the contract's status and message. Token and membership are one round trip.
+Checks that need no database run first (`provide_dashboard_request`): a request without
+credentials, or with a value PostgreSQL could not store, is answered before a connection is
+borrowed, so it gets its 4xx at once even while the database is down. Then, on one connection,
+the token and membership (one round trip), then the workspace and the parameters, in the
+contract's order; each failure raises the contract's status and message.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 import uuid
+import zoneinfo
+from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
 
 from app.api.deps import Db
 from app.api.errors import ApiError
-from app.db.queries import DashboardFilter, resolve_dashboard_caller
+from app.api.formats import wants_csv
+from app.db.queries import Connection, DashboardFilter, resolve_dashboard_caller
 from app.tokens import token_digest
-from app.window import DEFAULT_DAYS, MAX_DAYS, MIN_DAYS, window_for_days
+from app.window import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    MIN_DAYS,
+    RANGE_ERROR,
+    UTC_ZONE,
+    Window,
+    WindowError,
+    window_for_days,
+    window_for_range,
+    zone_named,
+)
 
-_BEARER = "Bearer "
+_BEARER = "bearer "
 _DIGITS = re.compile(r"[0-9]{1,4}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Longer than any slug the platform makes; a longer value is malformed, not unknown.
+_MAX_TEXT = 200
 
 
-class _Requested:
+class RequestedWorkspace(msgspec.Struct, frozen=True):
     """The workspace the request names, by the first present of slug and id."""
 
-    def __init__(self, slug: str | None, raw_id: str | None) -> None:
-        self.slug = slug
-        self.raw_id = raw_id
-        self.id: uuid.UUID | None = None
-        self.id_is_valid = True
-        if raw_id is not None:
-            try:
-                self.id = uuid.UUID(raw_id)
-            except ValueError:
-                self.id_is_valid = False
+    slug: str | None
+    raw_id: str | None
+
+    @property
+    def id(self) -> uuid.UUID | None:
+        """The named id when it is a UUID."""
+        try:
+            return None if self.raw_id is None else uuid.UUID(self.raw_id)
+        except ValueError:
+            return None
+
+    @property
+    def id_is_valid(self) -> bool:
+        """False when an id was named and is not a UUID."""
+        return self.raw_id is None or self.id is not None
+
+
+class DashboardRequest(msgspec.Struct, frozen=True):
+    """What a dashboard request asks for, checked as far as possible without the database."""
+
+    token_digest: str
+    workspace: RequestedWorkspace
+    days: str | None
+    first_date: str | None
+    last_date: str | None
+    tz: str | None
+    project_id: str | None
+    csv: bool
+
+
+DashboardRequestDep = NamedDependency[DashboardRequest]
+"""The request's checked credentials and parameters, injected by the name `dashboard_request`."""
 
 
 def _first(*values: str | None) -> str | None:
@@ -44,17 +90,32 @@ def _first(*values: str | None) -> str | None:
 
 def _requested_workspace(
     slug_query: str | None, slug_header: str | None, id_query: str | None, id_header: str | None
-) -> _Requested:
+) -> RequestedWorkspace:
     slug = _first(slug_query, slug_header)
     if slug is not None:
-        return _Requested(slug, None)
-    return _Requested(None, _first(id_query, id_header))
+        return RequestedWorkspace(slug, None)
+    return RequestedWorkspace(None, _first(id_query, id_header))
 
 
-def _token_digest(authorization: str | None) -> str:
-    if not authorization or not authorization.startswith(_BEARER):
+def bearer_digest(authorization: str | None) -> str:
+    """The digest of a Bearer token; raises the 401 of a request without one."""
+    # RFC 7235: the scheme name is case-insensitive.
+    if not authorization or authorization[: len(_BEARER)].lower() != _BEARER:
         raise ApiError(401, "missing authorization")
     return token_digest(authorization[len(_BEARER) :].strip())
+
+
+def _storable(raw: str | None, name: str) -> str | None:
+    """raw when PostgreSQL can store it as text (no NUL, valid UTF-8, not absurdly long)."""
+    if raw is None:
+        return None
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, f"invalid {name}") from None
+    if "\x00" in raw or len(raw) > _MAX_TEXT:
+        raise ApiError(400, f"invalid {name}")
+    return raw
 
 
 def _days(raw: str | None) -> int:
@@ -63,6 +124,38 @@ def _days(raw: str | None) -> int:
     if not _DIGITS.fullmatch(raw) or not MIN_DAYS <= int(raw) <= MAX_DAYS:
         raise ApiError(400, "days must be an integer between 1 and 365")
     return int(raw)
+
+
+def _zone(raw: str | None, user_timezone: str | None) -> zoneinfo.ZoneInfo:
+    if raw:
+        zone = zone_named(raw)
+        if zone is None:
+            raise ApiError(400, "invalid tz")
+        return zone
+    # A zone the platform stored that the tz database does not know is not the caller's fault.
+    return (zone_named(user_timezone) if user_timezone else None) or UTC_ZONE
+
+
+def _date(raw: str) -> datetime.date:
+    if not _ISO_DATE.fullmatch(raw):
+        raise ApiError(400, RANGE_ERROR)
+    try:
+        return datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, RANGE_ERROR) from None
+
+
+def _window(days: str | None, first: str | None, last: str | None, zone: zoneinfo.ZoneInfo) -> Window:
+    if not first and not last:
+        return window_for_days(_days(days), zone)
+    if days:
+        raise ApiError(400, "use either days or from/to")
+    if not first or not last:
+        raise ApiError(400, RANGE_ERROR)
+    try:
+        return window_for_range(_date(first), _date(last), zone)
+    except WindowError as exc:
+        raise ApiError(400, str(exc)) from None
 
 
 def _project_id(raw: str | None) -> uuid.UUID | None:
@@ -74,9 +167,8 @@ def _project_id(raw: str | None) -> uuid.UUID | None:
         raise ApiError(400, "invalid project_id") from None
 
 
-async def provide_dashboard_filter(
+def provide_dashboard_request(
     request: Request[Any, Any, Any],
-    db: Db,
     workspace_slug: Annotated[
         str | None,
         QueryParameter(name="workspace_slug", description="Workspace slug; wins over ids."),
@@ -100,13 +192,36 @@ async def provide_dashboard_filter(
         str | None,
         QueryParameter(
             name="days",
-            description="Window length in UTC calendar days ending today, 1..365 (default 30).",
+            description="Window length in local calendar days ending today, 1..365 (default 30).",
             schema_extra={
                 "type": "integer",
                 "minimum": MIN_DAYS,
                 "maximum": MAX_DAYS,
                 "default": DEFAULT_DAYS,
             },
+        ),
+    ] = None,
+    first_date: Annotated[
+        str | None,
+        QueryParameter(
+            name="from",
+            description="First local date of an explicit range (YYYY-MM-DD), with `to`, instead of days.",
+            schema_extra={"format": "date"},
+        ),
+    ] = None,
+    last_date: Annotated[
+        str | None,
+        QueryParameter(
+            name="to",
+            description="Last local date of the range, included; at most 366 days, not after today.",
+            schema_extra={"format": "date"},
+        ),
+    ] = None,
+    tz: Annotated[
+        str | None,
+        QueryParameter(
+            name="tz",
+            description="Viewing time zone, an IANA name; default the caller's own zone, else UTC.",
         ),
     ] = None,
     project_id: Annotated[
@@ -117,11 +232,51 @@ async def provide_dashboard_filter(
             schema_extra={"format": "uuid"},
         ),
     ] = None,
-) -> DashboardFilter:
+    output_format: Annotated[
+        str | None,
+        QueryParameter(
+            name="format",
+            description="csv for a CSV attachment (as Accept: text/csv does); json by default.",
+            schema_extra={"enum": ["json", "csv"]},
+        ),
+    ] = None,
+) -> DashboardRequest:
+    """The request's credentials and parameters; raises the checks that need no database."""
+    digest = bearer_digest(request.headers.get("authorization"))
+    requested = _requested_workspace(
+        _storable(workspace_slug, "workspace_slug"),
+        _storable(x_workspace_slug, "workspace_slug"),
+        workspace_id,
+        x_workspace_id,
+    )
+    return DashboardRequest(
+        token_digest=digest,
+        workspace=requested,
+        days=days,
+        first_date=first_date,
+        last_date=last_date,
+        tz=tz,
+        project_id=project_id,
+        csv=wants_csv(output_format, request.headers.get("accept")),
+    )
+
+
+async def provide_checked_connection(
+    state: State, dashboard_request: DashboardRequestDep
+) -> AsyncGenerator[Connection, None]:
+    """A pooled connection, borrowed only once the checks that need no database have passed.
+
+    Depending on `dashboard_request` is what orders the two: Litestar resolves it first.
+    """
+    del dashboard_request
+    async with state.pool.connection() as conn:
+        yield conn
+
+
+async def provide_dashboard_filter(dashboard_request: DashboardRequestDep, db: Db) -> DashboardFilter:
     """Authenticates the caller and returns what the dashboard query should cover."""
-    digest = _token_digest(request.headers.get("authorization"))
-    requested = _requested_workspace(workspace_slug, x_workspace_slug, workspace_id, x_workspace_id)
-    caller = await resolve_dashboard_caller(db, digest, requested.slug, requested.id)
+    requested = dashboard_request.workspace
+    caller = await resolve_dashboard_caller(db, dashboard_request.token_digest, requested.slug, requested.id)
     if caller is None:
         raise ApiError(401, "invalid token")
     if requested.slug is None and requested.raw_id is None:
@@ -132,6 +287,13 @@ async def provide_dashboard_filter(
         raise ApiError(404, "workspace not found")
     return DashboardFilter(
         workspace_id=caller.workspace_id,
-        window=window_for_days(_days(days)),
-        project_id=_project_id(project_id),
+        workspace_slug=caller.workspace_slug or "",
+        hidden_agents=frozenset(caller.hidden_agent_ids),
+        window=_window(
+            dashboard_request.days,
+            dashboard_request.first_date,
+            dashboard_request.last_date,
+            _zone(dashboard_request.tz, caller.timezone),
+        ),
+        project_id=_project_id(dashboard_request.project_id),
     )

@@ -7,6 +7,10 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+# How long a request waits for a connection before its 503. Short, because the common cause is
+# a database that is down, and a client (or balancer) is better told at once than after 10 s.
+CONNECTION_WAIT_SECONDS = 1.5
+
 
 def create_pool(conninfo: str, min_size: int, max_size: int) -> AsyncConnectionPool[AsyncConnection[Any]]:
     """A closed pool; open it in the app lifespan, never at import (workers are processes).
@@ -22,5 +26,5 @@ def create_pool(conninfo: str, min_size: int, max_size: int) -> AsyncConnectionP
         open=False,
         kwargs={"autocommit": True, "prepare_threshold": None},
         name="usage-dashboard",
-        timeout=10.0,
+        timeout=CONNECTION_WAIT_SECONDS,
     )

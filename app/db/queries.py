@@ -11,27 +11,48 @@ import msgspec
 from psycopg import AsyncConnection
 
 from app.db.sql import QUERIES
+from app.fold import fold_agents
 from app.money import usd, whole_ticks
 from app.prices import PriceListing, PriceVersion
 from app.window import Window
-from app.wire import AgentRunTime, AgentUsage, DailyUsage, RollupState
+from app.wire import (
+    AgentFailures,
+    AgentListing,
+    AgentRunTime,
+    AgentUsage,
+    DailyFailures,
+    DailyRunTime,
+    DailyUsage,
+    Me,
+    MeUser,
+    MeWorkspace,
+    ProjectListing,
+    RollupState,
+)
 
 Connection = AsyncConnection[Any]
 
 
 class DashboardFilter(msgspec.Struct, frozen=True):
-    """Which usage a dashboard query covers: one workspace, a window, maybe one project."""
+    """What a dashboard query covers: one workspace, a window, maybe one project, and the agents
+    whose rows are folded for this caller (private agents of others, for a plain member)."""
 
     workspace_id: uuid.UUID
     window: Window
     project_id: uuid.UUID | None = None
+    hidden_agents: frozenset[uuid.UUID] = frozenset()
+    workspace_slug: str = ""
 
 
 class Caller(msgspec.Struct, frozen=True):
-    """A valid token's user and, when a member, the workspace it asked for."""
+    """A valid token's user and, when a member, the workspace it asked for and the agents there
+    it may not see."""
 
     user_id: uuid.UUID
+    timezone: str | None
     workspace_id: uuid.UUID | None
+    workspace_slug: str | None
+    hidden_agent_ids: list[uuid.UUID]
 
 
 class UsageReport(msgspec.Struct, frozen=True):
@@ -56,8 +77,33 @@ def _filter_params(f: DashboardFilter) -> dict[str, Any]:
     }
 
 
+def _daily_params(f: DashboardFilter) -> dict[str, Any]:
+    """_filter_params and the local days: every local midnight of the window, and the first date."""
+    return {**_filter_params(f), "bounds": list(f.window.bounds), "first_date": f.window.first_date}
+
+
 async def _rows(method: Any, conn: Connection, **params: Any) -> list[dict[str, Any]]:
     return [row async for row in method(conn, **params)]
+
+
+# Every summed field of a usage row before pricing (a folded row adds them up).
+_USAGE_SUMS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd_ticks",
+    "uncosted_input_tokens",
+    "uncosted_output_tokens",
+    "uncosted_cache_read_tokens",
+    "uncosted_cache_write_tokens",
+    "estimated_cost_ticks",
+    "unpriced_tokens",
+    "task_count",
+)
+# Every summed field of a run-time row; seconds add up as each agent's rounded figure, so the
+# rows' total is the same folded or not.
+_RUN_SUMS = ("total_seconds", "task_count", "failed_count", "cancelled_count")
 
 
 def _priced(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -70,21 +116,70 @@ def _priced(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def list_dashboard_usage_daily(conn: Connection, f: DashboardFilter) -> list[DailyUsage]:
-    """ListDashboardUsageDaily: usage and cost per (UTC date, provider, model), newest first."""
-    rows = await _rows(QUERIES.list_dashboard_usage_daily, conn, **_filter_params(f))
+    """ListDashboardUsageDaily: usage and cost per (local date, provider, model), newest first."""
+    rows = await _rows(QUERIES.list_dashboard_usage_daily, conn, **_daily_params(f))
     return msgspec.convert(_priced(rows), list[DailyUsage])
+
+
+def _agent_usage(rows: list[dict[str, Any]], f: DashboardFilter) -> list[AgentUsage]:
+    folded = fold_agents(rows, f.hidden_agents, ("provider", "model"), _USAGE_SUMS)
+    return msgspec.convert(_priced(folded), list[AgentUsage])
 
 
 async def list_dashboard_usage_by_agent(conn: Connection, f: DashboardFilter) -> list[AgentUsage]:
     """ListDashboardUsageByAgent: usage and cost per (agent, provider, model) over the window."""
-    rows = await _rows(QUERIES.list_dashboard_usage_by_agent, conn, **_filter_params(f))
-    return msgspec.convert(_priced(rows), list[AgentUsage])
+    return _agent_usage(await _rows(QUERIES.list_dashboard_usage_by_agent, conn, **_filter_params(f)), f)
 
 
 async def list_dashboard_agent_run_time(conn: Connection, f: DashboardFilter) -> list[AgentRunTime]:
     """ListDashboardAgentRunTime: run time of terminal runs per agent, longest first."""
     rows = await _rows(QUERIES.list_dashboard_agent_run_time, conn, **_filter_params(f))
-    return msgspec.convert(rows, list[AgentRunTime])
+    return msgspec.convert(fold_agents(rows, f.hidden_agents, (), _RUN_SUMS), list[AgentRunTime])
+
+
+async def list_dashboard_runtime_daily(conn: Connection, f: DashboardFilter) -> list[DailyRunTime]:
+    """ListDashboardRuntimeDaily: run time of terminal runs per local date, newest first."""
+    rows = await _rows(QUERIES.list_dashboard_runtime_daily, conn, **_daily_params(f))
+    return msgspec.convert(rows, list[DailyRunTime])
+
+
+async def list_dashboard_failures_daily(conn: Connection, f: DashboardFilter) -> list[DailyFailures]:
+    """ListDashboardFailuresDaily: finished runs per (local date, failure reason), newest first."""
+    rows = await _rows(QUERIES.list_dashboard_failures_daily, conn, **_daily_params(f))
+    return msgspec.convert(rows, list[DailyFailures])
+
+
+async def list_dashboard_failures_by_agent(conn: Connection, f: DashboardFilter) -> list[AgentFailures]:
+    """ListDashboardFailuresByAgent: finished runs per (agent, failure reason) over the window."""
+    rows = await _rows(QUERIES.list_dashboard_failures_by_agent, conn, **_filter_params(f))
+    folded = fold_agents(rows, f.hidden_agents, ("failure_reason",), ("task_count",))
+    return msgspec.convert(folded, list[AgentFailures])
+
+
+async def list_dashboard_agents(conn: Connection, f: DashboardFilter) -> list[AgentListing]:
+    """ListDashboardAgents: the workspace's agents the caller may see, by name."""
+    rows = await _rows(
+        QUERIES.list_dashboard_agents,
+        conn,
+        workspace_id=f.workspace_id,
+        hidden_agent_ids=list(f.hidden_agents),
+    )
+    return msgspec.convert(rows, list[AgentListing])
+
+
+async def list_dashboard_projects(conn: Connection, f: DashboardFilter) -> list[ProjectListing]:
+    """ListDashboardProjects: the workspace's projects, by title."""
+    rows = await _rows(QUERIES.list_dashboard_projects, conn, workspace_id=f.workspace_id)
+    return msgspec.convert(rows, list[ProjectListing])
+
+
+async def get_me(conn: Connection, token_hash: str) -> Me | None:
+    """GetMe: the caller of a token digest and its workspaces, or None when the token is invalid."""
+    row = await QUERIES.get_me(conn, token_hash=token_hash)
+    if row is None:
+        return None
+    workspaces = row.pop("workspaces")
+    return Me(user=msgspec.convert(row, MeUser), workspaces=msgspec.convert(workspaces, list[MeWorkspace]))
 
 
 async def resolve_dashboard_caller(
@@ -282,8 +377,9 @@ async def list_dashboard_usage_daily_rollup(conn: Connection, f: DashboardFilter
 
 async def list_dashboard_usage_by_agent_rollup(conn: Connection, f: DashboardFilter) -> list[AgentUsage]:
     """ListDashboardUsageByAgentRollup: per (agent, provider, model) usage from the rollup."""
-    rows = await _rows(QUERIES.list_dashboard_usage_by_agent_rollup, conn, **_rollup_params(f))
-    return msgspec.convert(_priced(rows), list[AgentUsage])
+    return _agent_usage(
+        await _rows(QUERIES.list_dashboard_usage_by_agent_rollup, conn, **_rollup_params(f)), f
+    )
 
 
 async def rollup_tick(conn: Connection) -> int | None:
