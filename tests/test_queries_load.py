@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import psycopg
 import pytest
 from psycopg import AsyncConnection
@@ -18,6 +19,7 @@ from app.db import queries
 from app.db.queries import UsageReport
 from app.db.sql import load_queries
 from app.window import UTC_ZONE, window_for_dates
+from app.wire import DailyUsage
 from tests.world import World
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -257,3 +259,26 @@ async def test_upsert_task_usage_keeps_the_original_created_at_day(database_url:
     assert row[:4] == (9, 9, 9, 9)
     assert row[4] == long_ago
     assert row[5] > long_ago
+
+
+@pytest.mark.parametrize("name", ["list_dashboard_usage_daily", "list_dashboard_usage_daily_rollup"])
+async def test_daily_usage_queries_return_the_wire_fields_in_order(name: str, database_url: str) -> None:
+    # The daily wrappers build DailyUsage by position, with estimated ticks where cost_usd goes.
+    window = window_for_dates(datetime.date(2026, 1, 1), datetime.date(2026, 1, 2), UTC_ZONE)
+    params = {
+        "workspace_id": uuid.uuid4(),
+        "since": window.since,
+        "until": window.until,
+        "bounds": list(window.bounds),
+        "first_date": window.first_date,
+        "since_date": window.since.date(),
+        "until_date": window.until.date(),
+        "project_id": None,
+    }
+    expected = [f.name for f in msgspec.structs.fields(DailyUsage)]
+    expected[expected.index("cost_usd")] = "estimated_cost_ticks"
+
+    async with await AsyncConnection.connect(database_url, autocommit=True) as conn:
+        cur = await conn.execute(getattr(load_queries(), name).sql, params)
+        assert cur.description is not None
+        assert [column.name for column in cur.description] == expected
