@@ -46,6 +46,7 @@ DEMO_EMAIL = "demo@example.com"
 # A year of demo history: every window the API serves has data, and the days before the shipped
 # table's price change (claude-sonnet-5, 2026-09-01) show next to those after it.
 DEMO_DAYS = 365
+DEMO_TOKEN_DAYS = 30
 
 
 class CliError(RuntimeError):
@@ -99,13 +100,21 @@ async def _prepare_embedded_demo(conninfo: str, settings: Settings) -> CreatedTo
     """Seeds the demo workspace and a token when the embedded database has no workspace, and
     backfills the rollup once when it is enabled, so it never serves partial numbers."""
     async with await _connect(conninfo) as conn:
-        token = None
         if await queries.count_workspaces(conn) == 0:
             plan = SeedPlan(slug=DEMO_SLUG, days=DEMO_DAYS)
             with progress_bar("seeding demo workspace", plan.days) as update:
                 await seed_workspace(conn, plan, on_progress=update)
+        token = None
+        # A fresh demo token at every start, so the page URL printed below always opens; each
+        # expires, so restarts do not pile up valid tokens.
+        if await queries.get_workspace_id_by_slug(conn, DEMO_SLUG) is not None:
             token = await create_token(
-                conn, email=DEMO_EMAIL, workspace_slug=DEMO_SLUG, role="owner", name="demo"
+                conn,
+                email=DEMO_EMAIL,
+                workspace_slug=DEMO_SLUG,
+                role="owner",
+                name="demo",
+                expires_in_days=DEMO_TOKEN_DAYS,
             )
         state = await queries.get_rollup_status(conn)
         if settings.rollup_enabled and (state.watermark_at is None or state.backfill_upper_bound):
@@ -133,13 +142,17 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"embedded PostgreSQL data: {settings.data_dir}")
         print(f"dashboard API: {base}/api/dashboard/usage/daily?workspace_slug={DEMO_SLUG}")
         if token is not None:
-            print("demo token (shown once):", token.secret)
+            print(f"demo token (owner of {DEMO_SLUG}, valid {DEMO_TOKEN_DAYS} days): {token.secret}")
             print(
                 f"try: curl -H 'Authorization: Bearer {token.secret}' "
                 f"'{base}/api/dashboard/usage/daily?workspace_slug={DEMO_SLUG}&days=7'"
             )
+            # The token rides in the fragment, which browsers never send: the page signs in
+            # with it, drops it from the address bar, and keeps only a session cookie.
+            print(f"open the dashboard: {base}/#token={token.secret}")
         else:
             print(f"create a token: {PROG} token create --email you@example.com --workspace {DEMO_SLUG}")
+            print(f"open the dashboard: {base}/")
         # Workers are separate processes: they reach the embedded server through this URL.
         os.environ["DATABASE_URL"] = conninfo
     Granian(

@@ -92,6 +92,14 @@ SECTIONS: list[tuple[str, list[Line]]] = [
         ],
     ),
     (
+        "The page (headless Chromium, rollup path, UTC, navigation to the last chart drawn)",
+        [
+            Line("page_ms.30", "ms", Target("<=", 1000.0)),
+            Line("page_ms.365", "ms", Target("<=", 1000.0)),
+            Line("page_bytes_gzip", "bytes", Target("<=", 150_000.0)),
+        ],
+    ),
+    (
         "Rollup upkeep",
         [
             Line("tick_ms.changed_1000.full", "ms", Target("<=", 300.0)),
@@ -139,11 +147,14 @@ class Context:
     failures: tuple[str, ...] = ()
 
 
+_COUNT_SUFFIXES = {"rows/s": "rows/s", "req/s": "req/s", "bytes": "B"}
+
+
 def _number(value: float, unit: str) -> str:
     if unit == "ms":
         return f"{value:.2f} ms" if value < 100 else f"{value:,.0f} ms"
-    if unit in {"rows/s", "req/s"}:
-        return f"{value:,.0f} {unit}"
+    if unit in _COUNT_SUFFIXES:
+        return f"{value:,.0f} {_COUNT_SUFFIXES[unit]}"
     if unit == "ratio":
         return f"{value:.2f}"
     if unit == "pct":

@@ -22,6 +22,7 @@ from app.window import window_for_days
 from bench import sql as bench_sql
 from bench.http_load import HttpConnection, build_get, get_ok, granian, p50_request_ms, run_load
 from bench.measure import elapsed_s, log, side_by_side_p50_ms
+from bench.page_load import measure_page
 from bench.reads import RAW, ROLLUP, ROLLUP_PATH, ZONES, measure_wrappers, rollup_equals_raw
 from bench.report import Context, write_json, write_markdown
 from bench.scale import Scale
@@ -29,6 +30,7 @@ from bench.setup import World, connect, fresh_database, seed_world, server
 from bench.writes import measure_backfill, measure_reprice, measure_tick, measure_write_ratio
 
 _RPS_WARMUP_S = 1.0
+PAGE_DAYS = (30, 365)
 
 
 @dataclass
@@ -148,6 +150,20 @@ async def _http(run: Run, log_dir: Path) -> None:
         log(f"http_ms.raw.daily.30 = {raw:.2f} ms")
 
 
+async def _page(run: Run, log_dir: Path) -> None:
+    world = run.main
+    async with await connect(world.conninfo) as conn:
+        token = await create_token(
+            conn, email="bench@example.com", workspace_slug=world.large_slug, role="member", name="page"
+        )
+    async with granian(world.conninfo, rollup_enabled=True, workers=2, log_dir=log_dir) as srv:
+        result = await measure_page(srv.port, token.secret, world.large_slug, PAGE_DAYS, run.scale.page_runs)
+    for days, ready_ms in result.ready_ms.items():
+        run.figures[f"page_ms.{days}"] = ready_ms
+    run.figures["page_bytes_gzip"] = float(result.asset_bytes_gzip)
+    log(f"page_bytes_gzip = {result.asset_bytes_gzip:,}")
+
+
 async def _settle(conn: Connection) -> None:
     """Checkpoints before a write-side area, so the I/O the areas before it left behind (seed,
     backfill) is not timed as its own; skipped, with a line, where the role may not."""
@@ -207,7 +223,8 @@ def _repetitions(scale: Scale) -> str:
         f"{scale.http_runs} rollup / {scale.http_raw_runs} raw HTTP requests (each after a warm-up); "
         f"throughput {scale.rps_clients} clients for {scale.rps_seconds:.0f} s; "
         f"tick {scale.tick_rounds} rounds of {scale.tick_changes:,} changes; "
-        f"writes {2 * scale.write_round_pairs} rounds of {write_rows:,} rows"
+        f"writes {2 * scale.write_round_pairs} rounds of {write_rows:,} rows; "
+        f"page {scale.page_runs} loads per window (after a warm-up)"
     )
 
 
@@ -236,6 +253,7 @@ async def run_suite(scale: Scale, out: Path, database_url: str | None) -> int:
         await run.area("raw reads", lambda: _reads(run))
         await run.area("backfill and rollup reads", lambda: _backfill_and_rollup_reads(run))
         await run.area("http", lambda: _http(run, log_dir))
+        await run.area("page", lambda: _page(run, log_dir))
         await run.area("tick", lambda: _ticks(run))
         await run.area("reprice", lambda: _reprice(run))
         await run.area("writes", lambda: _writes(run))

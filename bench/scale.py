@@ -33,6 +33,7 @@ class Scale:
     write_batches_per_writer: int
     write_batch_rows: int
     write_round_pairs: int
+    page_runs: int
 
     def tick_history(self) -> tuple[SeedPlan, ...]:
         """The same workspaces with TICK_HISTORY_DAYS of history at the same daily density.
@@ -95,6 +96,7 @@ FULL = Scale(
     write_batches_per_writer=250,
     write_batch_rows=20,
     write_round_pairs=8,
+    page_runs=7,
 )
 
 SMALL = Scale(
@@ -124,6 +126,7 @@ SMALL = Scale(
     write_batches_per_writer=25,
     write_batch_rows=20,
     write_round_pairs=3,
+    page_runs=2,
 )
 
 

@@ -1,5 +1,7 @@
--- name: resolve_dashboard_caller(token_hash, workspace_slug, workspace_id)^
--- The caller behind a token digest and the workspace it asked for, in one round trip, with the
+-- name: resolve_dashboard_caller(token_hash, session_hash, workspace_slug, workspace_id)^
+-- The caller behind a token digest, or behind a page session's digest (then the token the
+-- session was opened with, which must still be valid), and the workspace it asked for, in one
+-- round trip, with the
 -- caller's own time zone (the default of a request without tz) and the agents the caller may
 -- not see there: private agents are visible to their owner and to the workspace's owners and
 -- admins, so a plain member's list holds the private agents of others (agent_owner_id_idx is not
@@ -14,7 +16,16 @@ WITH token AS (
         p.user_id,
         p.last_used_at
     FROM personal_access_token AS p
-    WHERE p.token_hash = :token_hash
+    -- The session's token is an InitPlan, so both arms are index lookups (token_hash, id).
+    WHERE (
+            p.token_hash = :token_hash
+            OR p.id = (
+                SELECT s.token_id
+                FROM usage_dashboard_session AS s
+                WHERE s.session_hash = :session_hash
+                    AND s.expires_at > now()
+            )
+        )
         AND NOT p.revoked
         AND (p.expires_at IS NULL OR p.expires_at > now())
 ),
@@ -83,8 +94,9 @@ INSERT INTO personal_access_token (user_id, name, token_hash, token_prefix, expi
 VALUES (:user_id, :name, :token_hash, :token_prefix, :expires_at)
 RETURNING id;
 
--- name: get_me(token_hash)^
--- The caller behind a token digest (no row: unknown, revoked or expired), with every workspace
+-- name: get_me(token_hash, session_hash)^
+-- The caller behind a token digest or a page session's digest (no row: unknown, revoked or
+-- expired, as in resolve_dashboard_caller), with every workspace
 -- it is a member of and its role there, by name: what the page's workspace picker offers.
 SELECT
     u.id,
@@ -102,7 +114,15 @@ LEFT JOIN member AS m
     ON m.user_id = u.id
 LEFT JOIN workspace AS w
     ON w.id = m.workspace_id
-WHERE p.token_hash = :token_hash
+WHERE (
+        p.token_hash = :token_hash
+        OR p.id = (
+            SELECT s.token_id
+            FROM usage_dashboard_session AS s
+            WHERE s.session_hash = :session_hash
+                AND s.expires_at > now()
+        )
+    )
     AND NOT p.revoked
     AND (p.expires_at IS NULL OR p.expires_at > now())
 GROUP BY u.id;

@@ -34,7 +34,10 @@ from app.api.read_path import read_path
 from app.config import Settings, load_settings
 from app.db.embedded import start_embedded
 from app.db.pool import create_pool
+from app.page.routes import page, sign_in, sign_out, static_files
+from app.page.throttle import SignInThrottle
 from app.rollup.scheduler import run_ticks
+from app.sessions import SESSION_COOKIE
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -48,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         pool = create_pool(conninfo, settings.pool_min_size, settings.pool_max_size)
         await pool.open(wait=False)
         app.state.pool = pool
+        app.state.sign_in_throttle = SignInThrottle()
         stop = asyncio.Event()
         ticker = None
         if settings.rollup_enabled and settings.rollup_scheduler:
@@ -71,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         Exception: internal_error_handler,
     }
     return DashboardApp(
-        route_handlers=[DashboardController, me, healthz],
+        route_handlers=[DashboardController, me, healthz, page, static_files(), sign_in, sign_out],
         dependencies={
             "db": Provide(provide_connection),
             "read_path": Provide(lambda: usage_read_path, use_cache=True, sync_to_thread=False),
@@ -90,7 +94,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 security_schemes={
                     "BearerToken": SecurityScheme(
                         type="http", scheme="bearer", description="Personal access token."
-                    )
+                    ),
+                    "PageSession": SecurityScheme(
+                        type="apiKey",
+                        name=SESSION_COOKIE,
+                        security_scheme_in="cookie",
+                        description="The page's session cookie, set by POST /auth/sign-in.",
+                    ),
                 }
             ),
         ),

@@ -42,7 +42,7 @@ class DashboardController(Controller):
         "db": Provide(provide_checked_connection),
         "dashboard_filter": Provide(provide_dashboard_filter),
     }
-    security = [{"BearerToken": []}]  # noqa: RUF012
+    security = [{"BearerToken": []}, {"PageSession": []}]  # noqa: RUF012
 
     @get("/usage/daily", responses=_ERRORS, summary="Token usage and cost per local day, provider and model")
     async def usage_daily(

@@ -24,16 +24,19 @@ logger = logging.getLogger("usage_dashboard.api")
 class ApiError(Exception):
     """An error the client caused or may see: status code and the contract's message."""
 
-    def __init__(self, status_code: int, message: str) -> None:
+    def __init__(self, status_code: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.message = message
+        self.headers = headers or {}
 
 
 _DOCUMENTED = {
     400: ("Missing workspace, or a malformed parameter.", "days must be an integer between 1 and 365"),
     401: ("Missing authorization or invalid token.", "invalid token"),
+    403: ("The request did not come from the page's own origin.", "cross-origin request refused"),
     404: ("Unknown workspace, or the caller is not a member.", "workspace not found"),
+    429: ("Too many wrong tokens from this client; wait Retry-After seconds.", "too many sign-in attempts"),
     503: ("The database did not answer in time; retry later.", "database unavailable"),
 }
 
@@ -50,13 +53,15 @@ def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
-def _error(status_code: int, message: str) -> Response[ErrorBody]:
-    return Response(ErrorBody(error=message), status_code=status_code, media_type=MediaType.JSON)
+def _error(status_code: int, message: str, headers: dict[str, str] | None = None) -> Response[ErrorBody]:
+    return Response(
+        ErrorBody(error=message), status_code=status_code, media_type=MediaType.JSON, headers=headers
+    )
 
 
 def api_error_handler(_: Request[Any, Any, Any], exc: ApiError) -> Response[ErrorBody]:
     """Renders an ApiError."""
-    return _error(exc.status_code, exc.message)
+    return _error(exc.status_code, exc.message, exc.headers)
 
 
 def http_error_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:

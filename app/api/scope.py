@@ -25,7 +25,8 @@ from litestar.params import HeaderParameter, QueryParameter
 from app.api.deps import Db
 from app.api.errors import ApiError
 from app.api.formats import wants_csv
-from app.db.queries import Connection, DashboardFilter, resolve_dashboard_caller
+from app.db.queries import Connection, Credentials, DashboardFilter, resolve_dashboard_caller
+from app.sessions import SESSION_COOKIE
 from app.tokens import token_digest
 from app.window import (
     DEFAULT_DAYS,
@@ -70,7 +71,7 @@ class RequestedWorkspace(msgspec.Struct, frozen=True):
 class DashboardRequest(msgspec.Struct, frozen=True):
     """What a dashboard request asks for, checked as far as possible without the database."""
 
-    token_digest: str
+    credentials: Credentials
     workspace: RequestedWorkspace
     days: str | None
     first_date: str | None
@@ -97,12 +98,18 @@ def _requested_workspace(
     return RequestedWorkspace(None, _first(id_query, id_header))
 
 
-def bearer_digest(authorization: str | None) -> str:
-    """The digest of a Bearer token; raises the 401 of a request without one."""
-    # RFC 7235: the scheme name is case-insensitive.
-    if not authorization or authorization[: len(_BEARER)].lower() != _BEARER:
-        raise ApiError(401, "missing authorization")
-    return token_digest(authorization[len(_BEARER) :].strip())
+def request_credentials(request: Request[Any, Any, Any]) -> Credentials:
+    """The Bearer token's digest, else the page session cookie's; raises the 401 of neither."""
+    authorization = request.headers.get("authorization")
+    if authorization:
+        # RFC 7235: the scheme name is case-insensitive.
+        if authorization[: len(_BEARER)].lower() != _BEARER:
+            raise ApiError(401, "missing authorization")
+        return Credentials(token_hash=token_digest(authorization[len(_BEARER) :].strip()))
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        return Credentials(session_hash=token_digest(session_id))
+    raise ApiError(401, "missing authorization")
 
 
 def _storable(raw: str | None, name: str) -> str | None:
@@ -242,7 +249,7 @@ def provide_dashboard_request(
     ] = None,
 ) -> DashboardRequest:
     """The request's credentials and parameters; raises the checks that need no database."""
-    digest = bearer_digest(request.headers.get("authorization"))
+    credentials = request_credentials(request)
     requested = _requested_workspace(
         _storable(workspace_slug, "workspace_slug"),
         _storable(x_workspace_slug, "workspace_slug"),
@@ -250,7 +257,7 @@ def provide_dashboard_request(
         x_workspace_id,
     )
     return DashboardRequest(
-        token_digest=digest,
+        credentials=credentials,
         workspace=requested,
         days=days,
         first_date=first_date,
@@ -276,7 +283,7 @@ async def provide_checked_connection(
 async def provide_dashboard_filter(dashboard_request: DashboardRequestDep, db: Db) -> DashboardFilter:
     """Authenticates the caller and returns what the dashboard query should cover."""
     requested = dashboard_request.workspace
-    caller = await resolve_dashboard_caller(db, dashboard_request.token_digest, requested.slug, requested.id)
+    caller = await resolve_dashboard_caller(db, dashboard_request.credentials, requested.slug, requested.id)
     if caller is None:
         raise ApiError(401, "invalid token")
     if requested.slug is None and requested.raw_id is None:

@@ -44,6 +44,13 @@ class DashboardFilter(msgspec.Struct, frozen=True):
     workspace_slug: str = ""
 
 
+class Credentials(msgspec.Struct, frozen=True):
+    """Who a request says it is: a token's digest, or the digest of a page session's id."""
+
+    token_hash: str | None = None
+    session_hash: str | None = None
+
+
 class Caller(msgspec.Struct, frozen=True):
     """A valid token's user and, when a member, the workspace it asked for and the agents there
     it may not see."""
@@ -195,9 +202,9 @@ async def list_dashboard_projects(conn: Connection, f: DashboardFilter) -> list[
     return msgspec.convert(rows, list[ProjectListing])
 
 
-async def get_me(conn: Connection, token_hash: str) -> Me | None:
-    """GetMe: the caller of a token digest and its workspaces, or None when the token is invalid."""
-    row = await QUERIES.get_me(conn, token_hash=token_hash)
+async def get_me(conn: Connection, credentials: Credentials) -> Me | None:
+    """GetMe: the caller and its workspaces, or None when the token or session is invalid."""
+    row = await QUERIES.get_me(conn, token_hash=credentials.token_hash, session_hash=credentials.session_hash)
     if row is None:
         return None
     workspaces = row.pop("workspaces")
@@ -206,13 +213,17 @@ async def get_me(conn: Connection, token_hash: str) -> Me | None:
 
 async def resolve_dashboard_caller(
     conn: Connection,
-    token_hash: str,
+    credentials: Credentials,
     workspace_slug: str | None,
     workspace_id: uuid.UUID | None,
 ) -> Caller | None:
-    """The caller of a token digest (None when invalid) and its workspace if a member."""
+    """The caller (None when the token or session is invalid) and its workspace if a member."""
     row = await QUERIES.resolve_dashboard_caller(
-        conn, token_hash=token_hash, workspace_slug=workspace_slug, workspace_id=workspace_id
+        conn,
+        token_hash=credentials.token_hash,
+        session_hash=credentials.session_hash,
+        workspace_slug=workspace_slug,
+        workspace_id=workspace_id,
     )
     return None if row is None else msgspec.convert(row, Caller)
 
@@ -519,3 +530,23 @@ async def unschedule_rollup_job(conn: Connection, job_name: str) -> int:
     """Unschedules the tick job; returns how many were removed."""
     value: int = await QUERIES.unschedule_rollup_job(conn, job_name=job_name)
     return value
+
+
+async def create_dashboard_session(
+    conn: Connection, session_hash: str, token_hash: str, lifetime: datetime.timedelta
+) -> bool:
+    """CreateDashboardSession: True when the token is valid and the session was stored."""
+    opened: bool | None = await QUERIES.create_dashboard_session(
+        conn, session_hash=session_hash, token_hash=token_hash, lifetime=lifetime
+    )
+    return bool(opened)
+
+
+async def delete_dashboard_session(conn: Connection, session_hash: str) -> None:
+    """DeleteDashboardSession: ends one session."""
+    await QUERIES.delete_dashboard_session(conn, session_hash=session_hash)
+
+
+async def delete_expired_dashboard_sessions(conn: Connection) -> None:
+    """DeleteExpiredDashboardSessions: removes every expired session."""
+    await QUERIES.delete_expired_dashboard_sessions(conn)
