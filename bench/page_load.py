@@ -18,18 +18,8 @@ from playwright.async_api import Page, Response, async_playwright
 
 from bench.http_load import HOST
 from bench.measure import log
+from tests.browser.live import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps trying to reach Google's hosts, which
-# this machine's closed network refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 _READY_TIMEOUT_MS = 60_000
 _ASSET_TYPES = {"script", "stylesheet"}
 
