@@ -1,5 +1,6 @@
 // The page's conductor: signs in, reads the view from the URL, loads the routes of the active
-// tab in parallel and draws them. Each load has its own AbortController, so an answer for a
+// tab in parallel and draws them, then fetches the tab's later routes (slow, and needed only by
+// some choices) in the background. Each load has its own AbortController, so an answer for a
 // view that has since changed is dropped instead of drawn.
 
 import { agentDirectory } from './agent-names.js';
@@ -12,11 +13,11 @@ import { SESSION_ENDED, bindSignInForm, exchangeToken, showSignInError, takeFrag
 import { defaultZone, zoneOptions } from './time-zones.js';
 import { createToolbar } from './toolbar.js';
 import { canonicalQuery, viewFromUrl, writeUrl } from './url-state.js';
-import { USAGE_ROUTES, renderUsage, usageSkeleton } from './usage-view.js';
+import { USAGE_LATER_ROUTES, USAGE_ROUTES, renderUsage, usageSkeleton } from './usage-view.js';
 
 const TABS = {
-  usage: { routes: USAGE_ROUTES, skeleton: usageSkeleton, render: renderUsage },
-  errors: { routes: ERRORS_ROUTES, skeleton: errorsSkeleton, render: renderErrors },
+  usage: { routes: USAGE_ROUTES, laterRoutes: USAGE_LATER_ROUTES, skeleton: usageSkeleton, render: renderUsage },
+  errors: { routes: ERRORS_ROUTES, laterRoutes: [], skeleton: errorsSkeleton, render: renderErrors },
 };
 
 const screens = {
@@ -106,22 +107,76 @@ async function load() {
       return;
     }
     const data = Object.fromEntries(tab.routes.map((route, index) => [route, answers[index]]));
-    tab.render(panel, data, { view: shown, today: todayIn(shown.tz), directory: agentDirectory(lists.agents) });
+    const later = laterRoutes(tab, shown, controller);
+    tab.render(panel, data, { view: shown, today: todayIn(shown.tz), directory: agentDirectory(lists.agents), later });
     panel.dataset.workspace = shown.ws;
     panel.classList.remove('is-refreshing', 'is-failed');
     panel.removeAttribute('aria-busy');
     toolbar.setFreshness(formatFreshness(new Date(), shown.tz));
-    setPageState('ready', canonicalQuery(shown));
+    if (!later.isWaiting()) setPageState('ready', canonicalQuery(shown));
+    later.start();
   } catch (error) {
     if (controller.signal.aborted || isAbort(error)) return;
-    // Figures of the previous view must not pass for this one: still skeletons take their place.
-    tab.skeleton(panel, shown);
-    delete panel.dataset.workspace;
-    panel.classList.remove('is-refreshing');
-    panel.classList.add('is-failed');
-    panel.removeAttribute('aria-busy');
-    failed(error, shown);
+    failedLoad(error, tab, shown);
   }
+}
+
+function failedLoad(error, tab, shown) {
+  const panel = panels[shown.tab];
+  // Figures of the previous view must not pass for this one: still skeletons take their place.
+  tab.skeleton(panel, shown);
+  delete panel.dataset.workspace;
+  panel.classList.remove('is-refreshing');
+  panel.classList.add('is-failed');
+  panel.removeAttribute('aria-busy');
+  failed(error, shown);
+}
+
+// The tab's later routes, as the tab's context.later: fetched once the tab is drawn, under the
+// view's controller (a view change cancels them), and kept for the view. A chart that needs one
+// before it has come waits for it, and the page is loading meanwhile. A failed fetch shows only
+// once a chart needs the route: until then every figure on screen is whole.
+function laterRoutes(tab, shown, controller) {
+  const answers = new Map();
+  let begin;
+  const begun = new Promise((resolve) => { begin = resolve; });
+  // Per route, settles once its answer, rows or error, is in `answers`; it never rejects.
+  const arrivals = new Map(tab.laterRoutes.map((route) => [route, begun
+    .then(() => fetchRoute(route, shown, controller.signal))
+    .then((rows) => ({ rows }), (error) => ({ error }))
+    .then((answer) => { answers.set(route, answer); })]));
+  let waiting = null;
+
+  // Only the chart drawn last is drawn on arrival. An abort comes only with a view change, whose
+  // load owns the page by then, so it is dropped here rather than shown as a failure.
+  function arrived(draw) {
+    if (controller.signal.aborted || waiting !== draw) return;
+    const { error } = answers.get(draw.route);
+    if (error) {
+      waiting = null;
+      failedLoad(error, tab, shown);
+    } else {
+      draw.redraw();
+    }
+  }
+
+  return {
+    start: () => begin(),
+    isWaiting: () => waiting !== null,
+    rows: (route) => answers.get(route)?.rows,
+    // The chart drawn last waits for the route; its redraw, once the rows are in, calls stopWaiting.
+    wait(route, redraw) {
+      const draw = { route, redraw };
+      waiting = draw;
+      setPageState('loading');
+      arrivals.get(route).then(() => arrived(draw));
+    },
+    stopWaiting() {
+      if (waiting === null) return;
+      waiting = null;
+      setPageState('ready', canonicalQuery(shown));
+    },
+  };
 }
 
 function failureSentence(error) {

@@ -28,7 +28,10 @@ export function makeBuckets({ today, days, rowDates, grain }) {
   if (weekly) {
     for (const bucket of list) bucket.partial = bucket.first !== bucket.key || bucket.last !== addDays(bucket.key, 6);
   }
-  return { list, indexOf: (date) => indexOfDate.get(date) };
+  // A row dated outside the widened window (one of a route that did not widen it) goes to the
+  // nearest end, so the bars still add up to the tiles.
+  const nearestEnd = (date) => (date < first ? 0 : list.length - 1);
+  return { list, indexOf: (date) => indexOfDate.get(date) ?? nearestEnd(date) };
 }
 
 // A zero-filled grid of BigInt: one array of `width` per bucket.

@@ -146,6 +146,12 @@ export function stackedBars({ testid, label, buckets, segments, values, format, 
   return { element: h('div', { class: 'chart' }, frame, legend(segments)), draw };
 }
 
+// The chart's place while its figures are on their way: the frame's size and the legend, which
+// needs no figures.
+export function chartSkeleton(segments) {
+  return h('div', { class: 'chart', 'aria-hidden': 'true' }, h('div', { class: 'chart-frame skeleton' }), legend(segments));
+}
+
 function tipRow(name, text, swatchClass = null, rowClass = 'chart-tip-row') {
   return h('div', { class: rowClass },
     h('span', { class: swatchClass ? `swatch ${swatchClass}` : 'swatch swatch-none', 'aria-hidden': 'true' }),

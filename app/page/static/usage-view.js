@@ -7,14 +7,18 @@ import {
   TABLE_CARD_BODY, TREND_CARD_BODY, agentCell, card, cardSkeleton, chartTable, emptyState, kpiTile, scrollTable, shareBar, showAllButton,
   tileRow, tileSkeleton, toggleGroup,
 } from './cards.js';
-import { stackedBars } from './chart.js';
+import { chartSkeleton, stackedBars } from './chart.js';
 import { h, replaceKeepingFocus } from './dom.js';
 import { formatCount, formatDuration, formatMoney, formatTokens, periodLabel } from './format.js';
 import {
   TREND_METRICS, leaderboardRows, runtimeTotals, trendValues, usageTotals,
 } from './usage-model.js';
 
-export const USAGE_ROUTES = ['usage/daily', 'usage/by-agent', 'agent-runtime', 'runtime/daily'];
+export const USAGE_ROUTES = ['usage/daily', 'usage/by-agent', 'agent-runtime'];
+// The slowest route by far, and only the trend's Time and Tasks need it: the tab is drawn
+// without it, and it comes in the background (context.later).
+export const USAGE_LATER_ROUTES = ['runtime/daily'];
+const RUNTIME_METRICS = new Set(['time', 'tasks']);
 const LEADERBOARD_LIMIT = 10;
 
 // Choices that outlive a reload of the data (they are not part of the URL's view).
@@ -39,11 +43,12 @@ export function usageSkeleton(panel, { days }) {
   );
 }
 
-// data: the answers of USAGE_ROUTES by route; context: {view, today, directory}.
+// data: the answers of USAGE_ROUTES by route; context: {view, today, directory, later}.
 export function renderUsage(panel, data, context) {
   const usage = usageTotals(data['usage/daily']);
   const runtime = runtimeTotals(data['agent-runtime']);
-  const isEmpty = ['usage/daily', 'agent-runtime', 'runtime/daily'].every((route) => data[route].length === 0);
+  // agent-runtime holds the same runs as runtime/daily, so it alone tells whether any ran.
+  const isEmpty = ['usage/daily', 'agent-runtime'].every((route) => data[route].length === 0);
   const charts = [];
   const cards = isEmpty
     ? [emptyState('empty-usage', 'No usage in this window.')]
@@ -88,18 +93,12 @@ function trendCard(data, context, charts) {
   const { view, today } = context;
   const { metric } = choices;
   const grain = view.days >= WEEKLY_FROM_DAYS ? choices.grain : 'daily';
-  const rowDates = [...data['usage/daily'], ...data['runtime/daily']].map((row) => row.date);
+  // Only usage/daily widens the window, so the x-range is the same for every metric whether
+  // runtime/daily has come yet or not.
+  const rowDates = data['usage/daily'].map((row) => row.date);
   const buckets = makeBuckets({ today, days: view.days, rowDates, grain });
-  const { label: metricLabel, segments } = TREND_METRICS[metric];
-  const values = trendValues(metric, { usageDaily: data['usage/daily'], runtimeDaily: data['runtime/daily'] }, buckets);
-  const format = METRIC_FORMAT[metric];
-  const total = values.flat().reduce((a, b) => a + b, 0n);
-  const chart = stackedBars({
-    testid: 'trend-chart', buckets, segments, values, format,
-    label: `${metricLabel} per ${grain === 'weekly' ? 'week' : 'day'} over ${view.days} days, `
-      + `${format(total)} in all. Arrow keys step through the bars; the table below lists every value.`,
-  });
-  charts.push(chart);
+  const runtimeDaily = context.later.rows('runtime/daily');
+  const waiting = RUNTIME_METRICS.has(metric) && runtimeDaily === undefined;
 
   const rerender = (change) => {
     Object.assign(choices, change);
@@ -120,15 +119,40 @@ function trendCard(data, context, charts) {
       ],
     }),
   ];
-  const route = metric === 'tokens' || metric === 'cost' ? 'usage/daily' : 'runtime/daily';
+  const route = RUNTIME_METRICS.has(metric) ? 'runtime/daily' : 'usage/daily';
   const element = card({
     name: 'trend', title: 'Trend', wide: true, controls, csv: csvHref(route, view),
-    body: [
-      chart.element,
-      chartTable({ testid: 'trend-table', caption: `${metricLabel} per ${grain === 'weekly' ? 'week' : 'day'}`, buckets, segments, values, format }),
-    ],
+    body: waiting ? trendSkeleton(metric) : trendBody({ metric, grain, buckets, runtimeDaily, data, view, charts }),
   });
+  // Every draw of the card says whether it waits, so switching back to Tokens while runtime/daily
+  // is on its way makes the page ready again; on arrival the card is drawn anew.
+  if (waiting) context.later.wait('runtime/daily', () => rerender({}));
+  else context.later.stopWaiting();
   return element;
+}
+
+// The body's place, under the card's live controls: the chart's skeleton and a line where the
+// table toggle goes, so the drawing replaces it without moving the page.
+function trendSkeleton(metric) {
+  return [
+    chartSkeleton(TREND_METRICS[metric].segments),
+    h('div', { class: 'chart-table', 'aria-hidden': 'true' }, h('span', { class: 'skeleton skeleton-toggle' })),
+  ];
+}
+
+function trendBody({ metric, grain, buckets, runtimeDaily, data, view, charts }) {
+  const { label: metricLabel, segments } = TREND_METRICS[metric];
+  const values = trendValues(metric, { usageDaily: data['usage/daily'], runtimeDaily }, buckets);
+  const format = METRIC_FORMAT[metric];
+  const total = values.flat().reduce((a, b) => a + b, 0n);
+  const per = grain === 'weekly' ? 'week' : 'day';
+  const chart = stackedBars({
+    testid: 'trend-chart', buckets, segments, values, format,
+    label: `${metricLabel} per ${per} over ${view.days} days, `
+      + `${format(total)} in all. Arrow keys step through the bars; the table below lists every value.`,
+  });
+  charts.push(chart);
+  return [chart.element, chartTable({ testid: 'trend-table', caption: `${metricLabel} per ${per}`, buckets, segments, values, format })];
 }
 
 function leaderboardCard(data, context) {
