@@ -90,4 +90,6 @@ async def seed_workspace(
                     on_progress(last + 1, plan.days)
     except psycopg.errors.UniqueViolation:
         raise SeedError(f"workspace {plan.slug!r} already exists; seed a new slug") from None
+    # A bulk load is followed by ANALYZE, so the first reads after a seed are planned well.
+    await queries.analyze_seeded_tables(conn)
     return SeedResult(workspace_id, plan.days * plan.tasks_per_day, usage_rows)

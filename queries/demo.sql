@@ -190,3 +190,9 @@ usage AS (
 )
 SELECT count(*)
 FROM usage;
+
+-- name: analyze_seeded_tables()!
+-- Statistics for the platform tables a seed has just filled. Without them the planner takes
+-- the tables for nearly empty and joins the usage reads' aggregates by nested loops: a year of
+-- the raw daily read took minutes on a fresh demo, until autovacuum got round to the tables.
+ANALYZE workspace, agent, project, issue, agent_task_queue, task_usage;

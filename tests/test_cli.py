@@ -381,6 +381,18 @@ def test_seed_writes_the_planned_workspace(cli: Cli, db: Conn) -> None:
     assert str(counts["usage"]) in result.stdout
 
 
+def test_seed_leaves_statistics_for_the_tables_it_filled(cli: Cli, db: Conn) -> None:
+    result = cli("seed", "--workspace", "s1", *SEED_PLAN)
+
+    assert result.returncode == 0, result.stderr
+    analyzed = db.execute(
+        "SELECT relname FROM pg_stat_user_tables"
+        " WHERE relname IN ('agent_task_queue', 'task_usage', 'issue') AND last_analyze IS NOT NULL"
+        " ORDER BY 1"
+    ).fetchall()
+    assert analyzed == [("agent_task_queue",), ("issue",), ("task_usage",)]
+
+
 def test_seed_is_deterministic_across_databases(cli: Cli, db: Conn, second_database_url: str) -> None:
     other = Cli(second_database_url, cli.data_dir)
 

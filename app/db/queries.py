@@ -493,6 +493,11 @@ async def finish_backfill(conn: Connection) -> None:
     await QUERIES.finish_backfill(conn)
 
 
+async def analyze_seeded_tables(conn: Connection) -> None:
+    """AnalyzeSeededTables: fresh statistics for the platform tables after a seed."""
+    await QUERIES.analyze_seeded_tables(conn)
+
+
 async def analyze_rollup(conn: Connection) -> None:
     """Gathers planner statistics on every rollup table (after a backfill)."""
     await QUERIES.analyze_rollup(conn)
