@@ -19,6 +19,8 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
+from app.cli import DEMO_SLUG, DEMO_TOKEN_DAYS, _prepare_embedded_demo
+from app.config import load_settings
 from app.db.migrate import discover, discover_functions
 from app.prices import shipped_prices
 from tests.conftest import Client
@@ -635,3 +637,39 @@ def test_prices_export_then_import_round_trips_every_version(
     # An import writes operator versions: every line becomes one, with the same prices.
     assert other("prices", "export").stdout == exported.stdout
     assert len(_operator_prices(second_database_url)) == 63
+
+
+# ---- serve's embedded demo -----------------------------------------------------------------
+
+
+def test_every_embedded_start_gives_a_fresh_expiring_owner_token_of_the_demo(
+    database_url: str, world: World, db: Conn
+) -> None:
+    world.workspace(DEMO_SLUG)
+    settings = load_settings({})
+    first = asyncio.run(_prepare_embedded_demo(database_url, settings))
+    second = asyncio.run(_prepare_embedded_demo(database_url, settings))
+
+    assert first is not None
+    assert second is not None
+    assert first.secret != second.secret
+    for token in (first, second):
+        row = db.execute(
+            "SELECT m.role, p.expires_at FROM personal_access_token AS p"
+            " JOIN member AS m ON m.user_id = p.user_id"
+            " WHERE p.token_hash = %s AND NOT p.revoked",
+            (hashlib.sha256(token.secret.encode()).hexdigest(),),
+        ).fetchone()
+        assert row is not None
+        role, expires_at = row
+        assert role == "owner"
+        left = expires_at - datetime.datetime.now(datetime.UTC)
+        assert datetime.timedelta(days=DEMO_TOKEN_DAYS - 1) < left <= datetime.timedelta(days=DEMO_TOKEN_DAYS)
+
+
+def test_an_embedded_start_without_the_demo_workspace_makes_no_token(
+    database_url: str, world: World, db: Conn
+) -> None:
+    world.workspace("ours")
+    assert asyncio.run(_prepare_embedded_demo(database_url, load_settings({}))) is None
+    assert db.execute("SELECT count(*) FROM personal_access_token").fetchone() == (0,)
