@@ -35,7 +35,7 @@ from app.progress import progress_bar
 from app.rollup import cron
 from app.rollup.backfill import BackfillError, dry_run, plan_backfill, run_backfill
 from app.rollup.cron import CronError
-from app.rollup.health import assess
+from app.rollup.health import assess, serving_path
 from app.rollup.tick import TickError, TickReport, tick_until_caught_up
 from app.tokens import ROLES, CreatedToken, TokenError, create_token
 from app.wire import RollupState
@@ -98,7 +98,7 @@ async def _connect(conninfo: str) -> AsyncConnection[Any]:
 
 async def _prepare_embedded_demo(conninfo: str, settings: Settings) -> CreatedToken | None:
     """Seeds the demo workspace and a token when the embedded database has no workspace, and
-    backfills the rollup once when it is enabled, so it never serves partial numbers."""
+    backfills the rollup once unless it is switched off, so a new user reads the rollup."""
     async with await _connect(conninfo) as conn:
         if await queries.count_workspaces(conn) == 0:
             plan = SeedPlan(slug=DEMO_SLUG, days=DEMO_DAYS)
@@ -117,7 +117,7 @@ async def _prepare_embedded_demo(conninfo: str, settings: Settings) -> CreatedTo
                 expires_in_days=DEMO_TOKEN_DAYS,
             )
         state = await queries.get_rollup_status(conn)
-        if settings.rollup_enabled and (state.watermark_at is None or state.backfill_upper_bound):
+        if settings.rollup_maintained and (state.watermark_at is None or state.backfill_upper_bound):
             backfill = await plan_backfill(conn)
             with progress_bar("backfilling the rollup", len(backfill.slices)) as update:
                 await run_backfill(conn, backfill, on_progress=update)
@@ -342,7 +342,7 @@ def _print_status(state: RollupState, settings: Settings) -> None:
     lag = f"{state.lag_seconds:.0f} s" if state.lag_seconds is not None else "-"
     rows = [
         ("state", assess(state, interval_seconds=settings.rollup_interval_seconds)),
-        ("read path", "rollup" if settings.rollup_enabled else "raw"),
+        ("read path", f"{serving_path(settings.rollup_mode, state)} (mode {settings.rollup_mode})"),
         ("watermark", when(state.watermark_at)),
         ("last run started", when(state.last_run_started_at)),
         ("last run finished", when(state.last_run_finished_at)),
@@ -351,6 +351,7 @@ def _print_status(state: RollupState, settings: Settings) -> None:
         ("lag", lag),
         ("queue depth", f"{state.queue_depth} key(s) over {state.queued_days} day(s)"),
         ("oldest queued", when(state.oldest_queued_at)),
+        ("staleness", f"{state.staleness_seconds:.0f} s"),
         ("newest usage not rolled up", when(state.newest_unrolled_usage_at)),
     ]
     if state.backfill_upper_bound is not None:

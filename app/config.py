@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 import platformdirs
+
+RollupMode = Literal["auto", "true", "false"]
+"""USAGE_DASHBOARD_ROLLUP_ENABLED: auto reads the rollup once a backfill has completed."""
 
 
 class ConfigError(ValueError):
@@ -24,7 +28,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
-    rollup_enabled: bool = False
+    rollup_mode: RollupMode = "auto"
     rollup_scheduler: bool = True
     rollup_interval_seconds: int = 300
 
@@ -32,6 +36,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def embedded(self) -> bool:
         """True when no DATABASE_URL is set and the embedded PostgreSQL is used."""
         return self.database_url is None
+
+    @property
+    def rollup_maintained(self) -> bool:
+        """True unless the rollup is switched off: serve then ticks it and backfills its demo."""
+        return self.rollup_mode != "false"
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -56,6 +65,17 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in {"0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _rollup_mode(env: Mapping[str, str]) -> RollupMode:
+    raw = env.get("USAGE_DASHBOARD_ROLLUP_ENABLED", "").strip().lower()
+    if raw in {"", "auto"}:
+        return "auto"
+    if raw in {"1", "true", "yes", "on"}:
+        return "true"
+    if raw in {"0", "false", "no", "off"}:
+        return "false"
+    raise ConfigError(f"USAGE_DASHBOARD_ROLLUP_ENABLED must be auto, true or false, got {raw!r}")
 
 
 def _database_url(env: Mapping[str, str]) -> str | None:
@@ -84,7 +104,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         host=env.get("HOST", "").strip() or "127.0.0.1",
         port=_int(env, "PORT", 8000, 1, 65535),
         workers=_int(env, "WEB_CONCURRENCY", 1, 1, 64),
-        rollup_enabled=_bool(env, "USAGE_DASHBOARD_ROLLUP_ENABLED", False),
+        rollup_mode=_rollup_mode(env),
         rollup_scheduler=_bool(env, "USAGE_DASHBOARD_ROLLUP_SCHEDULER", True),
         rollup_interval_seconds=_int(env, "ROLLUP_INTERVAL_SECONDS", 300, 1, 86_400),
     )

@@ -159,6 +159,7 @@ class RollupState(msgspec.Struct, frozen=True, kw_only=True):
     queue_depth: int
     queued_days: int
     oldest_queued_at: datetime.datetime | None
+    staleness_seconds: float
     newest_unrolled_usage_at: datetime.datetime | None
     backfill_upper_bound: datetime.datetime | None
     backfill_done_before: datetime.datetime | None
@@ -167,6 +168,7 @@ class RollupState(msgspec.Struct, frozen=True, kw_only=True):
 class RollupHealth(RollupState, frozen=True, kw_only=True):
     """The rollup part of /healthz: its state row plus whether it serves reads and a verdict."""
 
+    mode: str
     enabled: bool
     read_path: str
     state: str

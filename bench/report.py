@@ -75,6 +75,11 @@ SECTIONS: list[tuple[str, list[Line]]] = [
         _sql_lines("rollup_sql_ms", ("daily", "by_agent"), True),
     ),
     (
+        "Rollup reads with the queue holding one tick interval of writes (1,000 changed usage rows;"
+        " the reads correct for them)",
+        _sql_lines("rollup_sql_ms_queued", ("daily", "by_agent"), True),
+    ),
+    (
         "Rollup read path off UTC (the rollup holds UTC days; these windows read raw rows)",
         _zone_lines(),
     ),
@@ -123,7 +128,13 @@ SECTIONS: list[tuple[str, list[Line]]] = [
             False,
         ),
     ),
-    ("Checks", [Line("check.rollup_equals_raw.daily.30", "bool", Target("==", 1.0))]),
+    (
+        "Checks",
+        [
+            Line("check.rollup_equals_raw.daily.30", "bool", Target("==", 1.0)),
+            Line("check.rollup_equals_raw_queued.daily.30", "bool", Target("==", 1.0)),
+        ],
+    ),
 ]
 
 

@@ -90,20 +90,26 @@ async def _write_batches(conn: Connection, reports: Sequence[UsageReport], batch
             await queries.upsert_task_usage(conn, reports[start : start + batch_rows])
 
 
+async def write_changes(conn: Connection, label: str, changes: int, rng: random.Random) -> None:
+    """`changes` usage writes in reports of 20, half re-reports of rows of the last CHANGED_DAYS
+    days, half new rows on tasks of those days: what one tick interval brings at the bench's rate."""
+    since = window_for_days(CHANGED_DAYS).since
+    keys = await bench_sql.pick_recent_usage(conn, since, label, changes)
+    reports = _reports(keys, f"bench-{label}", rng)[:changes]
+    if len(reports) < changes:
+        raise RuntimeError(f"{label}: only {len(keys)} recent usage rows to change")
+    await _write_batches(conn, reports, 20)
+
+
 async def measure_tick(conn: Connection, label: str, changes: int, rounds: int) -> float:
     """p50 ms of tick_until_caught_up after `changes` usage writes, over `rounds` rounds after a
     warm-up round. The writes are half re-reports of rows of the last CHANGED_DAYS days, half
     new rows on tasks of those days; only the tick is timed."""
     await tick_until_caught_up(conn)  # start from an empty queue
-    since = window_for_days(CHANGED_DAYS).since
     rng = random.Random(f"tick-{label}")
     times = []
     for round_no in range(rounds + 1):
-        keys = await bench_sql.pick_recent_usage(conn, since, f"tick-{round_no}", changes)
-        reports = _reports(keys, f"bench-tick-{round_no}", rng)[:changes]
-        if len(reports) < changes:
-            raise RuntimeError(f"tick {label}: only {len(keys)} recent usage rows to change")
-        await _write_batches(conn, reports, 20)
+        await write_changes(conn, f"tick-{round_no}", changes, rng)
         steps_rows: list[int] = []
 
         async def tick(out: list[int] = steps_rows) -> object:

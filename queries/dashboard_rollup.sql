@@ -1,54 +1,97 @@
 -- name: list_dashboard_usage_daily_rollup(workspace_id, since_date, until_date, project_id)
--- ListDashboardUsageDaily from the rollup: same rows and order as the raw query, cost inputs
--- included (each level row was priced at its day's version when rebuilt). Rows are already one
--- per (UTC date, provider, model): task_usage_dashboard_daily_model for the whole workspace,
--- task_usage_dashboard_daily_project_model for one project, each read by its primary key
--- (workspace[, project], date), so a year is at most 365 x models rows. Only one branch runs:
--- the other's project test is constant for the plan. task_count is exact: the levels sum
+-- ListDashboardUsageDaily from the rollup: same rows and order as the raw query, in the same
+-- snapshot, cost inputs included (each level row was priced at its day's version when rebuilt).
+-- Level rows are one per (UTC date, provider, model): task_usage_dashboard_daily_model for the
+-- whole workspace, task_usage_dashboard_daily_project_model for one project, each read by its
+-- primary key (workspace[, project], date), so a year is at most 365 x models rows. Only one
+-- branch runs: the other's project test is constant for the plan. Then the corrections for what
+-- the queue holds (task_usage_dashboard_pending_usage, usually nothing) are added, and a bucket
+-- they empty (task_count 0: no usage row left) is dropped. task_count is exact: the levels sum
 -- per-bucket distinct counts, and a task has one agent and one project.
+WITH rolled AS (
+    SELECT
+        w.bucket_date,
+        w.provider,
+        w.model,
+        w.input_tokens,
+        w.output_tokens,
+        w.cache_read_tokens,
+        w.cache_write_tokens,
+        w.cost_usd_ticks,
+        w.uncosted_input_tokens,
+        w.uncosted_output_tokens,
+        w.uncosted_cache_read_tokens,
+        w.uncosted_cache_write_tokens,
+        w.estimated_cost_ticks,
+        w.unpriced_tokens,
+        w.task_count
+    FROM task_usage_dashboard_daily_model AS w
+    WHERE CAST(:project_id AS uuid) IS NULL
+        AND w.workspace_id = :workspace_id
+        AND w.bucket_date >= :since_date
+        AND w.bucket_date < :until_date
+    UNION ALL
+    SELECT
+        p.bucket_date,
+        p.provider,
+        p.model,
+        p.input_tokens,
+        p.output_tokens,
+        p.cache_read_tokens,
+        p.cache_write_tokens,
+        p.cost_usd_ticks,
+        p.uncosted_input_tokens,
+        p.uncosted_output_tokens,
+        p.uncosted_cache_read_tokens,
+        p.uncosted_cache_write_tokens,
+        p.estimated_cost_ticks,
+        p.unpriced_tokens,
+        p.task_count
+    FROM task_usage_dashboard_daily_project_model AS p
+    WHERE p.workspace_id = :workspace_id
+        AND p.project_id = CAST(:project_id AS uuid)
+        AND p.bucket_date >= :since_date
+        AND p.bucket_date < :until_date
+    UNION ALL
+    SELECT
+        c.bucket_date,
+        c.provider,
+        c.model,
+        c.input_tokens,
+        c.output_tokens,
+        c.cache_read_tokens,
+        c.cache_write_tokens,
+        c.cost_usd_ticks,
+        c.uncosted_input_tokens,
+        c.uncosted_output_tokens,
+        c.uncosted_cache_read_tokens,
+        c.uncosted_cache_write_tokens,
+        c.estimated_cost_ticks,
+        c.unpriced_tokens,
+        c.task_count
+    FROM task_usage_dashboard_pending_usage(:workspace_id, :since_date, :until_date) AS c
+    WHERE CAST(:project_id AS uuid) IS NULL
+        OR c.project_id = CAST(:project_id AS uuid)
+)
 SELECT
-    w.bucket_date AS date,
-    w.provider,
-    w.model,
-    w.input_tokens,
-    w.output_tokens,
-    w.cache_read_tokens,
-    w.cache_write_tokens,
-    w.cost_usd_ticks,
-    w.uncosted_input_tokens,
-    w.uncosted_output_tokens,
-    w.uncosted_cache_read_tokens,
-    w.uncosted_cache_write_tokens,
-    w.estimated_cost_ticks,
-    w.unpriced_tokens,
-    w.task_count
-FROM task_usage_dashboard_daily_model AS w
-WHERE CAST(:project_id AS uuid) IS NULL
-    AND w.workspace_id = :workspace_id
-    AND w.bucket_date >= :since_date
-    AND w.bucket_date < :until_date
-UNION ALL
-SELECT
-    p.bucket_date,
-    p.provider,
-    p.model,
-    p.input_tokens,
-    p.output_tokens,
-    p.cache_read_tokens,
-    p.cache_write_tokens,
-    p.cost_usd_ticks,
-    p.uncosted_input_tokens,
-    p.uncosted_output_tokens,
-    p.uncosted_cache_read_tokens,
-    p.uncosted_cache_write_tokens,
-    p.estimated_cost_ticks,
-    p.unpriced_tokens,
-    p.task_count
-FROM task_usage_dashboard_daily_project_model AS p
-WHERE p.workspace_id = :workspace_id
-    AND p.project_id = CAST(:project_id AS uuid)
-    AND p.bucket_date >= :since_date
-    AND p.bucket_date < :until_date
+    bucket_date AS date,
+    provider,
+    model,
+    sum(input_tokens)::bigint AS input_tokens,
+    sum(output_tokens)::bigint AS output_tokens,
+    sum(cache_read_tokens)::bigint AS cache_read_tokens,
+    sum(cache_write_tokens)::bigint AS cache_write_tokens,
+    sum(cost_usd_ticks) AS cost_usd_ticks,
+    sum(uncosted_input_tokens)::bigint AS uncosted_input_tokens,
+    sum(uncosted_output_tokens)::bigint AS uncosted_output_tokens,
+    sum(uncosted_cache_read_tokens)::bigint AS uncosted_cache_read_tokens,
+    sum(uncosted_cache_write_tokens)::bigint AS uncosted_cache_write_tokens,
+    sum(estimated_cost_ticks) AS estimated_cost_ticks,
+    sum(unpriced_tokens)::bigint AS unpriced_tokens,
+    sum(task_count)::bigint AS task_count
+FROM rolled
+GROUP BY bucket_date, provider, model
+HAVING sum(task_count) > 0
 ORDER BY date DESC, provider ASC, model ASC;
 
 -- name: list_dashboard_usage_by_agent_rollup(workspace_id, since_date, until_date, project_id)
@@ -67,6 +110,8 @@ ORDER BY date DESC, provider ASC, model ASC;
 -- usage of one (provider, model) is one row at one instant, unless its provider is spelled two
 -- ways on two days, which `respelled` takes back.
 -- Cost sums the estimates each day was priced with, so a window across a price change is exact.
+-- The corrections for what the queue holds (task_usage_dashboard_pending_usage, per UTC day)
+-- join the levels' rows before the sums, so the read is exact in its own snapshot.
 WITH span AS (
     SELECT
         CAST(:since_date AS date) AS since_date,
@@ -264,6 +309,26 @@ picked AS (
         AND r.project_id = CAST(:project_id AS uuid)
         AND r.bucket_date >= ds.day_from
         AND r.bucket_date < ds.day_to
+    UNION ALL
+    SELECT
+        c.agent_id,
+        c.provider,
+        c.model,
+        c.input_tokens,
+        c.output_tokens,
+        c.cache_read_tokens,
+        c.cache_write_tokens,
+        c.cost_usd_ticks,
+        c.uncosted_input_tokens,
+        c.uncosted_output_tokens,
+        c.uncosted_cache_read_tokens,
+        c.uncosted_cache_write_tokens,
+        c.estimated_cost_ticks,
+        c.unpriced_tokens,
+        c.task_count
+    FROM task_usage_dashboard_pending_usage(:workspace_id, :since_date, :until_date) AS c
+    WHERE CAST(:project_id AS uuid) IS NULL
+        OR c.project_id = CAST(:project_id AS uuid)
 ),
 -- Tasks whose usage of one (provider, model) lies on several UTC days of the window because
 -- their provider is spelled two ways ("OpenAI", "openai"): the levels count them once per day,
@@ -308,6 +373,8 @@ totals AS (
         sum(task_count)::bigint AS task_count
     FROM picked
     GROUP BY agent_id, provider, model
+    -- What the queue's corrections emptied: no usage row left in the window.
+    HAVING sum(task_count) > 0
 )
 SELECT
     s.agent_id,

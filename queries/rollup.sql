@@ -42,6 +42,9 @@ SELECT
     q.depth AS queue_depth,
     q.days AS queued_days,
     q.oldest AS oldest_queued_at,
+    -- How long the oldest queued key has waited: what the rollup has yet to absorb, whatever
+    -- the last tick did (reads correct for it; the tick bounds it).
+    coalesce(extract(EPOCH FROM now() - q.oldest), 0)::float8 AS staleness_seconds,
     CASE
         WHEN s.watermark_at IS NULL THEN n.newest
         WHEN n.newest > s.watermark_at THEN n.newest
@@ -63,6 +66,13 @@ CROSS JOIN (
     ) AS newest
 ) AS n
 WHERE s.id = 1;
+
+-- name: rollup_backfilled()$
+-- Whether a backfill has completed (a watermark, and no backfill left half-way): the `auto`
+-- read path serves the rollup from then on. One primary-key read of the state row.
+SELECT watermark_at IS NOT NULL AND backfill_upper_bound IS NULL
+FROM task_usage_dashboard_rollup_state
+WHERE id = 1;
 
 -- name: rollup_window(p_from, p_to)$
 -- Rebuilds every UTC day overlapping [p_from, p_to) from raw rows (backfill slices).

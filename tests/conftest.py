@@ -82,10 +82,21 @@ def world(db: psycopg.Connection[tuple[object, ...]]) -> World:
 
 @pytest.fixture
 async def client(database_url: str) -> AsyncIterator[Client]:
-    """An HTTP client of the app bound to the test's database."""
-    settings = load_settings({"DATABASE_URL": database_url, "DATABASE_POOL_MIN_SIZE": "0"})
+    """An HTTP client of the app bound to the test's database, reading raw rows."""
+    settings = _raw_settings(database_url)
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client
+
+
+def _raw_settings(database_url: str) -> Settings:
+    """USAGE_DASHBOARD_ROLLUP_ENABLED off: the raw path, and no in-process scheduler."""
+    return load_settings(
+        {
+            "DATABASE_URL": database_url,
+            "DATABASE_POOL_MIN_SIZE": "0",
+            "USAGE_DASHBOARD_ROLLUP_ENABLED": "false",
+        }
+    )
 
 
 def _rollup_settings(database_url: str) -> Settings:
@@ -110,7 +121,7 @@ async def rollup_client(database_url: str) -> AsyncIterator[Client]:
 @pytest.fixture(params=["raw", "rollup"])
 async def path_client(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Client]:
     """The app on each read path in turn (the rollup one without a scheduler)."""
-    raw = load_settings({"DATABASE_URL": database_url, "DATABASE_POOL_MIN_SIZE": "0"})
+    raw = _raw_settings(database_url)
     settings = raw if request.param == "raw" else _rollup_settings(database_url)
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client

@@ -17,7 +17,8 @@ def test_defaults_when_the_environment_is_empty() -> None:
     assert settings.data_dir == Path(platformdirs.user_data_dir("usage-dashboard"))
     assert (settings.pool_min_size, settings.pool_max_size) == (1, 10)
     assert (settings.host, settings.port, settings.workers) == ("127.0.0.1", 8000, 1)
-    assert settings.rollup_enabled is False
+    assert settings.rollup_mode == "auto"
+    assert settings.rollup_maintained is True
 
 
 @pytest.mark.parametrize("value", [None, "", "   "], ids=["unset", "empty", "blank"])
@@ -62,23 +63,28 @@ def test_every_variable_is_read() -> None:
     assert settings.data_dir == Path("/srv/usage")
     assert (settings.pool_min_size, settings.pool_max_size) == (0, 3)
     assert (settings.host, settings.port, settings.workers) == ("0.0.0.0", 9001, 4)
-    assert settings.rollup_enabled is True
+    assert settings.rollup_mode == "true"
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("1", True),
-        ("TRUE", True),
-        ("yes", True),
-        ("on", True),
-        ("0", False),
-        ("false", False),
-        ("Off", False),
+        ("", "auto"),
+        ("Auto", "auto"),
+        ("1", "true"),
+        ("TRUE", "true"),
+        ("yes", "true"),
+        ("on", "true"),
+        ("0", "false"),
+        ("false", "false"),
+        ("Off", "false"),
     ],
 )
-def test_rollup_flag_accepts_usual_spellings(raw: str, expected: bool) -> None:
-    assert load_settings({"USAGE_DASHBOARD_ROLLUP_ENABLED": raw}).rollup_enabled is expected
+def test_rollup_mode_accepts_usual_spellings(raw: str, expected: str) -> None:
+    settings = load_settings({"USAGE_DASHBOARD_ROLLUP_ENABLED": raw})
+
+    assert settings.rollup_mode == expected
+    assert settings.rollup_maintained is (expected != "false")
 
 
 def test_pool_min_equal_to_max_is_accepted() -> None:

@@ -17,11 +17,15 @@ from typing import Any
 
 import psycopg
 import pytest
+from litestar.testing import AsyncTestClient
 
+from app.api.app import create_app
+from app.config import load_settings
 from app.db import queries
-from app.db.queries import UsageReport
+from app.db.queries import DashboardFilter, UsageReport
 from app.rollup.backfill import plan_backfill, run_backfill
 from app.rollup.tick import TickError, tick_until_caught_up
+from app.window import window_for_days
 from tests.conftest import Client
 from tests.rollup_helpers import (
     Conn,
@@ -220,6 +224,8 @@ async def test_a_key_committed_while_a_tick_rebuilds_stays_queued(
     remaining = queue(db)
     assert drained_key not in [key for key, _ in remaining]
     assert [d for _, d in remaining] == [day(2)], "the key committed during the tick was deleted unread"
+    # Before any further tick, the rollup path already shows the write of the burst's middle.
+    assert await assert_matches(database_url, s.workspaces, s.projects) > 0
     assert (tick(db) or 0) >= 0
     assert {r["model"] for r in rollup_rows(db, "bucket_date = %(d)s", {"d": day(2)})} == {"before", "during"}
     assert await assert_matches(database_url, s.workspaces, s.projects) > 0
@@ -617,9 +623,12 @@ async def test_the_rollup_read_path_serves_the_rollup_and_health_shows_its_state
     for path in ("/api/dashboard/usage/daily", "/api/dashboard/usage/by-agent"):
         via_rollup = (await rollup_client.get(path, headers=headers, params=params)).json()
         via_raw = (await client.get(path, headers=headers, params=params)).json()
-        assert "unticked" not in {r["model"] for r in via_rollup}
-        assert "unticked" in {r["model"] for r in via_raw}
-    assert (await rollup_health(rollup_client))["queue_depth"] == 1
+        # Fresh at every instant: the queued key is read from raw rows, no tick needed.
+        assert via_rollup == via_raw
+        assert "unticked" in {r["model"] for r in via_rollup}
+    health = await rollup_health(rollup_client)
+    assert health["queue_depth"] == 1
+    assert health["staleness_seconds"] >= 0
 
     await catch_up(database_url)
     for path in ("/api/dashboard/usage/daily", "/api/dashboard/usage/by-agent"):
@@ -635,3 +644,105 @@ async def test_the_rollup_read_path_serves_the_rollup_and_health_shows_its_state
     assert health["state"] == "failing"
     assert "boom" in health["last_error"]
     assert health["queue_depth"] == 1
+
+
+async def test_auto_reads_raw_until_a_backfill_completes_then_the_rollup(
+    world: World, db: Conn, database_url: str, client: Client
+) -> None:
+    s = small(world)
+    headers = world.caller(s.ws)
+    params: dict[str, str | int] = {"workspace_id": str(s.ws), "days": 7}
+    settings = load_settings(
+        {
+            "DATABASE_URL": database_url,
+            "DATABASE_POOL_MIN_SIZE": "0",
+            "USAGE_DASHBOARD_ROLLUP_SCHEDULER": "off",
+        }
+    )
+    daily = "/api/dashboard/usage/daily"
+    # Rollup rows without a completed backfill, each a token off the raw rows: only a read of
+    # the rollup could show the extra token.
+    db.execute("SELECT rollup_task_usage_dashboard_daily_window(now() - INTERVAL '400 days', now())")
+    bumped = db.execute(
+        "UPDATE task_usage_dashboard_daily_model SET input_tokens = input_tokens + 1 WHERE workspace_id = %s",
+        (s.ws,),
+    )
+    assert bumped.rowcount > 0
+    async with AsyncTestClient(app=create_app(settings)) as auto_client:
+        health = await rollup_health(auto_client)
+        assert (health["mode"], health["read_path"], health["enabled"]) == ("auto", "raw", False)
+        raw = (await client.get(daily, headers=headers, params=params)).json()
+        assert (await auto_client.get(daily, headers=headers, params=params)).json() == raw
+
+        await backfill(database_url)
+        health = await rollup_health(auto_client)
+        assert (health["mode"], health["read_path"], health["enabled"]) == ("auto", "rollup", True)
+        assert (await auto_client.get(daily, headers=headers, params=params)).json() == raw
+        db.execute(
+            "UPDATE task_usage_dashboard_daily_model SET input_tokens = input_tokens + 1"
+            " WHERE workspace_id = %s",
+            (s.ws,),
+        )
+        via_auto = (await auto_client.get(daily, headers=headers, params=params)).json()
+        assert [r["input_tokens"] for r in via_auto] == [r["input_tokens"] + 1 for r in raw]
+
+
+# ---- v2 point 4: fresh at every instant ------------------------------------------------------
+
+
+async def test_reads_in_one_snapshot_agree_while_writers_and_ticks_run(
+    world: World, db: Conn, database_url: str
+) -> None:
+    s = small(world)
+    tasks = [s.task, world.task(s.agent, None), world.task(world.agent(s.ws), world.issue(s.ws, s.project))]
+    await backfill(database_url)
+    done = threading.Event()
+
+    written = [0]
+
+    def write() -> int:
+        # Reports and re-reports across three UTC days, one commit each, as the platform sends them.
+        with psycopg.connect(database_url, autocommit=True) as writer:
+            while not done.is_set():
+                n = written[0]
+                writer.execute(
+                    "INSERT INTO task_usage (task_id, provider, model, input_tokens, created_at)"
+                    " VALUES (%s, 'openai', %s, 1, %s)"
+                    " ON CONFLICT (task_id, provider, model)"
+                    " DO UPDATE SET input_tokens = task_usage.input_tokens + 1, updated_at = now()",
+                    (tasks[n % 3], f"m{n % 7}", at(n % 3, hour=n % 24)),
+                )
+                written[0] = n + 1
+        return written[0]
+
+    def keep_ticking() -> int:
+        with psycopg.connect(database_url, autocommit=True) as ticker:
+            ticks = 0
+            while not done.is_set():
+                assert (tick(ticker) or 0) >= 0
+                ticks += 1
+            return ticks
+
+    reader = await psycopg.AsyncConnection.connect(database_url)
+    await reader.set_isolation_level(psycopg.IsolationLevel.REPEATABLE_READ)
+    f = DashboardFilter(workspace_id=s.ws, window=window_for_days(7), project_id=None)
+    compared = 0
+    try:
+        with in_thread(write) as writes, in_thread(keep_ticking) as ticks:
+            try:
+                reads = 0
+                # Until the writer has committed a fair burst, whatever the threads' pace.
+                while reads < 25 or written[0] < 100:
+                    reads += 1
+                    async with reader.transaction():
+                        raw = await queries.list_dashboard_usage_daily(reader, f)
+                        assert await queries.list_dashboard_usage_daily_rollup(reader, f) == raw
+                        raw_agents = await queries.list_dashboard_usage_by_agent(reader, f)
+                        assert await queries.list_dashboard_usage_by_agent_rollup(reader, f) == raw_agents
+                    compared += len(raw)
+            finally:
+                done.set()
+    finally:
+        await reader.close()
+    assert all(isinstance(outcome, int) for outcome in writes + ticks), (writes, ticks)
+    assert compared > 0

@@ -18,7 +18,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from psycopg_pool import PoolTimeout
 
 from app.api.dashboard import DashboardController
-from app.api.deps import provide_connection
+from app.api.deps import Db, provide_connection
 from app.api.errors import (
     ApiError,
     api_error_handler,
@@ -30,7 +30,7 @@ from app.api.errors import (
 from app.api.head import DashboardApp
 from app.api.health import healthz
 from app.api.me import me
-from app.api.read_path import read_path
+from app.api.read_path import ReadPathChooser, UsageReadPath
 from app.config import Settings, load_settings
 from app.db.embedded import start_embedded
 from app.db.pool import create_pool
@@ -44,7 +44,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """The ASGI app; granian calls it once per worker process (`--factory`)."""
     settings = settings or load_settings()
     conninfo = settings.database_url or start_embedded(settings.data_dir)
-    usage_read_path = read_path(settings.rollup_enabled)
+    chooser = ReadPathChooser(settings.rollup_mode)
+
+    async def provide_read_path(db: Db) -> UsageReadPath:
+        return await chooser.choose(db)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -54,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.sign_in_throttle = SignInThrottle()
         stop = asyncio.Event()
         ticker = None
-        if settings.rollup_enabled and settings.rollup_scheduler:
+        if settings.rollup_maintained and settings.rollup_scheduler:
             ticker = asyncio.create_task(run_ticks(pool, settings.rollup_interval_seconds, stop))
         try:
             yield
@@ -78,7 +81,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[DashboardController, me, healthz, page, static_files(), sign_in, sign_out],
         dependencies={
             "db": Provide(provide_connection),
-            "read_path": Provide(lambda: usage_read_path, use_cache=True, sync_to_thread=False),
+            "read_path": Provide(provide_read_path),
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
         },
         lifespan=[lifespan],

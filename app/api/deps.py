@@ -18,7 +18,7 @@ Filter = NamedDependency[DashboardFilter]
 """The authenticated request's DashboardFilter, injected by the name `dashboard_filter`."""
 
 ReadPath = NamedDependency[UsageReadPath]
-"""The configured usage read path, injected by the name `read_path`."""
+"""The request's usage read path (raw or rollup, by mode and backfill), injected as `read_path`."""
 
 AppSettings = NamedDependency[Settings]
 """The app's settings, injected by the name `settings`."""

@@ -13,7 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from app.api.deps import AppSettings
 from app.db import queries
-from app.rollup.health import assess
+from app.rollup.health import assess, serving_path
 from app.wire import Health, RollupHealth
 
 # A health probe must answer quickly even when the pool is exhausted or the database is gone.
@@ -27,6 +27,7 @@ async def healthz(state: State, settings: AppSettings) -> Response[Health]:
     try:
         async with pool.connection(timeout=_PROBE_TIMEOUT_SECONDS) as conn:
             rollup = await queries.get_rollup_status(conn)
+        path = serving_path(settings.rollup_mode, rollup)
     except Exception:
         return Response(
             Health(status="unavailable", database="unreachable"),
@@ -38,8 +39,9 @@ async def healthz(state: State, settings: AppSettings) -> Response[Health]:
             database="ok",
             rollup=RollupHealth(
                 **msgspec.structs.asdict(rollup),
-                enabled=settings.rollup_enabled,
-                read_path="rollup" if settings.rollup_enabled else "raw",
+                mode=settings.rollup_mode,
+                enabled=path == "rollup",
+                read_path=path,
                 state=assess(rollup, interval_seconds=settings.rollup_interval_seconds),
             ),
         ),

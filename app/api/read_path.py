@@ -1,8 +1,9 @@
-"""Which table the usage routes read: raw task_usage, or the daily rollup when enabled.
+"""Which tables the usage routes read: raw task_usage, or the daily rollup.
 
-The rollup holds UTC days. A window whose local days are not UTC days (any zone off UTC+0)
-is read from raw rows on either path, so every zone is exact; a finer rollup grain that serves
-those zones is the next step (docs/rollup.md).
+The rollup path is exact in the reader's own snapshot: its queries add corrections for what the
+queue holds. The rollup holds UTC days, so a window whose local days are not UTC days (any zone
+off UTC+0) is read from raw rows on either path; a finer rollup grain that serves those zones
+is the next step (docs/rollup.md).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from app.config import RollupMode
 from app.db import queries
 from app.db.queries import Connection, DashboardFilter
 from app.wire import AgentUsage, DailyUsage
@@ -40,6 +42,19 @@ RAW = UsageReadPath("raw", queries.list_dashboard_usage_daily, queries.list_dash
 ROLLUP = UsageReadPath("rollup", _daily_rollup, _by_agent_rollup)
 
 
-def read_path(rollup_enabled: bool) -> UsageReadPath:
-    """ROLLUP when USAGE_DASHBOARD_ROLLUP_ENABLED is true, else RAW."""
-    return ROLLUP if rollup_enabled else RAW
+class ReadPathChooser:
+    """Picks a request's read path: fixed by `true` / `false`; under `auto`, the rollup once a
+    backfill has completed, asked of the database until it has and remembered after."""
+
+    def __init__(self, mode: RollupMode) -> None:
+        self.mode = mode
+        # A completed backfill stays completed: later ticks and backfills keep the rollup whole.
+        self._backfilled = False
+
+    async def choose(self, conn: Connection) -> UsageReadPath:
+        """RAW or ROLLUP for one request, on the request's own connection."""
+        if self.mode != "auto":
+            return ROLLUP if self.mode == "true" else RAW
+        if not self._backfilled:
+            self._backfilled = await queries.rollup_backfilled(conn)
+        return ROLLUP if self._backfilled else RAW

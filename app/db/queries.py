@@ -448,6 +448,12 @@ async def get_rollup_status(conn: Connection) -> RollupState:
     return msgspec.convert(row, RollupState)
 
 
+async def rollup_backfilled(conn: Connection) -> bool:
+    """True once a backfill has completed: the rollup then holds every day."""
+    value: bool = await QUERIES.rollup_backfilled(conn)
+    return value
+
+
 async def rollup_window(conn: Connection, p_from: datetime.datetime, p_to: datetime.datetime) -> int:
     """Rebuilds the UTC days overlapping [p_from, p_to); returns rows touched."""
     value: int = await QUERIES.rollup_window(conn, p_from=p_from, p_to=p_to)

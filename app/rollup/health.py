@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime
 
+from app.config import RollupMode
 from app.wire import RollupState
+
+
+def serving_path(mode: RollupMode, state: RollupState) -> str:
+    """Which path serves usage reads: raw or rollup as forced, or under auto the rollup once a
+    backfill has completed (app.api.read_path.ReadPathChooser decides the same way)."""
+    if mode == "auto":
+        backfilled = state.watermark_at is not None and state.backfill_upper_bound is None
+        return "rollup" if backfilled else "raw"
+    return "rollup" if mode == "true" else "raw"
 
 
 def assess(state: RollupState, *, interval_seconds: int, now: datetime.datetime | None = None) -> str:

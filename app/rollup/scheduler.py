@@ -1,4 +1,4 @@
-"""The in-process tick: `serve` steps the rollup every interval while it is enabled."""
+"""The in-process tick: `serve` steps the rollup every interval unless it is switched off."""
 
 from __future__ import annotations
 
