@@ -94,7 +94,7 @@ GROUP BY bucket_date, provider, model
 HAVING sum(task_count) > 0
 ORDER BY date DESC, provider ASC, model ASC;
 
--- name: list_dashboard_usage_by_agent_rollup(workspace_id, since_date, until_date, project_id)
+-- name: list_dashboard_usage_by_agent_rollup(workspace_id, since_date, until_date, project_id, since, until)
 -- ListDashboardUsageByAgent from the rollup: same rows and order as the raw query, cost included.
 -- The window is cut into whole UTC months, then whole weeks (Monday to Sunday) of the days left
 -- at its edges, then single days, each read from the level of its size by a primary-key or
@@ -112,6 +112,10 @@ ORDER BY date DESC, provider ASC, model ASC;
 -- Cost sums the estimates each day was priced with, so a window across a price change is exact.
 -- The corrections for what the queue holds (task_usage_dashboard_pending_usage, per UTC day)
 -- join the levels' rows before the sums, so the read is exact in its own snapshot.
+-- [since_date, until_date) are the whole UTC days inside the window [since, until). A viewer off
+-- UTC has a window that starts and ends inside UTC days: those two partial days are read from
+-- raw rows (`edge_usage`), so any zone's window costs the UTC read plus at most two days of raw
+-- rows. For a UTC window the edges are empty ranges.
 WITH span AS (
     SELECT
         CAST(:since_date AS date) AS since_date,
@@ -184,6 +188,58 @@ day_spans AS (
         day_to
     FROM edge_weeks
     WHERE has_weeks
+),
+-- The partial UTC days at the window's edges, through task_usage_created_at_idx (one bitmap
+-- scan of the two ranges), per UTC day like the levels' rows: each day priced at its version,
+-- its tasks counted per day.
+edge_usage AS (
+    SELECT
+        t.agent_id,
+        lower(btrim(u.provider)) AS provider,
+        u.model,
+        (u.created_at AT TIME ZONE 'UTC')::date AS price_day,
+        sum(u.input_tokens)::bigint AS input_tokens,
+        sum(u.output_tokens)::bigint AS output_tokens,
+        sum(u.cache_read_tokens)::bigint AS cache_read_tokens,
+        sum(u.cache_write_tokens)::bigint AS cache_write_tokens,
+        coalesce(sum(u.cost_usd_ticks) FILTER (WHERE u.cost_usd_ticks > 0), 0) AS cost_usd_ticks,
+        coalesce(sum(u.input_tokens) FILTER (WHERE coalesce(u.cost_usd_ticks, 0) <= 0), 0)::bigint
+            AS uncosted_input_tokens,
+        coalesce(sum(u.output_tokens) FILTER (WHERE coalesce(u.cost_usd_ticks, 0) <= 0), 0)::bigint
+            AS uncosted_output_tokens,
+        coalesce(sum(u.cache_read_tokens) FILTER (WHERE coalesce(u.cost_usd_ticks, 0) <= 0), 0)::bigint
+            AS uncosted_cache_read_tokens,
+        coalesce(sum(u.cache_write_tokens) FILTER (WHERE coalesce(u.cost_usd_ticks, 0) <= 0), 0)::bigint
+            AS uncosted_cache_write_tokens,
+        count(DISTINCT u.task_id) AS task_count
+    FROM task_usage AS u
+    JOIN agent_task_queue AS t
+        ON t.id = u.task_id
+    JOIN agent AS a
+        ON a.id = t.agent_id
+    LEFT JOIN issue AS i
+        ON i.id = t.issue_id
+    WHERE a.workspace_id = :workspace_id
+        AND (
+            (
+                u.created_at >= :since
+                AND u.created_at < least(CAST(:since_date AS timestamp) AT TIME ZONE 'UTC', :until)
+            )
+            OR (
+                u.created_at >= greatest(CAST(:until_date AS timestamp) AT TIME ZONE 'UTC', :since)
+                AND u.created_at < :until
+            )
+        )
+        AND (CAST(:project_id AS uuid) IS NULL OR i.project_id = CAST(:project_id AS uuid))
+    GROUP BY t.agent_id, 2, u.model, 4
+),
+-- Materialized: priced once per distinct (day, provider, model).
+edge_prices AS MATERIALIZED (
+    SELECT k.price_day, k.provider, k.model, p.price_key, p.input_ticks, p.output_ticks,
+        p.cache_read_ticks, p.cache_write_ticks
+    FROM (SELECT DISTINCT price_day, provider, model FROM edge_usage) AS k
+    LEFT JOIN LATERAL task_usage_dashboard_price_on(k.provider, k.model, k.price_day) AS p
+        ON true
 ),
 picked AS (
     SELECT
@@ -329,8 +385,38 @@ picked AS (
     FROM task_usage_dashboard_pending_usage(:workspace_id, :since_date, :until_date) AS c
     WHERE CAST(:project_id AS uuid) IS NULL
         OR c.project_id = CAST(:project_id AS uuid)
+    UNION ALL
+    SELECT
+        e.agent_id,
+        e.provider,
+        e.model,
+        e.input_tokens,
+        e.output_tokens,
+        e.cache_read_tokens,
+        e.cache_write_tokens,
+        e.cost_usd_ticks,
+        e.uncosted_input_tokens,
+        e.uncosted_output_tokens,
+        e.uncosted_cache_read_tokens,
+        e.uncosted_cache_write_tokens,
+        task_usage_dashboard_estimated_ticks(
+            e.uncosted_input_tokens, e.uncosted_output_tokens, e.uncosted_cache_read_tokens,
+            e.uncosted_cache_write_tokens, p.input_ticks, p.output_ticks, p.cache_read_ticks,
+            p.cache_write_ticks
+        ),
+        CASE
+            WHEN p.price_key IS NULL
+                THEN e.uncosted_input_tokens + e.uncosted_output_tokens
+                    + e.uncosted_cache_read_tokens + e.uncosted_cache_write_tokens
+            ELSE 0
+        END,
+        e.task_count
+    FROM edge_usage AS e
+    JOIN edge_prices AS p
+        USING (price_day, provider, model)
 ),
--- Tasks whose usage of one (provider, model) lies on several UTC days of the window because
+-- Tasks whose usage of one (provider, model) lies on several UTC days of the window (partial
+-- edge days included) because
 -- their provider is spelled two ways ("OpenAI", "openai"): the levels count them once per day,
 -- the window once. Only those few tasks' rows are read (task_usage_task_id_idx).
 respelled AS (
@@ -349,8 +435,8 @@ respelled AS (
     JOIN task_usage AS u
         ON u.task_id = s.task_id
     WHERE a.workspace_id = :workspace_id
-        AND u.created_at >= CAST(:since_date AS timestamp) AT TIME ZONE 'UTC'
-        AND u.created_at < CAST(:until_date AS timestamp) AT TIME ZONE 'UTC'
+        AND u.created_at >= :since
+        AND u.created_at < :until
         AND (CAST(:project_id AS uuid) IS NULL OR i.project_id = CAST(:project_id AS uuid))
     GROUP BY t.agent_id, s.task_id, 2, u.model
 ),

@@ -1,9 +1,11 @@
 """Which tables the usage routes read: raw task_usage, or the daily rollup.
 
 The rollup path is exact in the reader's own snapshot: its queries add corrections for what the
-queue holds. The rollup holds UTC days, so a window whose local days are not UTC days (any zone
-off UTC+0) is read from raw rows on either path; a finer rollup grain that serves those zones
-is the next step (docs/rollup.md).
+queue holds. The rollup holds UTC days. `usage/by-agent` sums one window, so in any zone it reads
+the whole UTC days inside it from the rollup and the two partial days at its edges from raw rows.
+`usage/daily` needs every local day, so a window whose local days are not UTC days (any zone off
+UTC+0) is read from raw rows on either path; the finer grain that would serve it is sketched in
+docs/rollup.md.
 """
 
 from __future__ import annotations
@@ -32,14 +34,8 @@ async def _daily_rollup(conn: Connection, f: DashboardFilter) -> list[DailyUsage
     return await queries.list_dashboard_usage_daily(conn, f)
 
 
-async def _by_agent_rollup(conn: Connection, f: DashboardFilter) -> list[AgentUsage]:
-    if f.window.utc_days:
-        return await queries.list_dashboard_usage_by_agent_rollup(conn, f)
-    return await queries.list_dashboard_usage_by_agent(conn, f)
-
-
 RAW = UsageReadPath("raw", queries.list_dashboard_usage_daily, queries.list_dashboard_usage_by_agent)
-ROLLUP = UsageReadPath("rollup", _daily_rollup, _by_agent_rollup)
+ROLLUP = UsageReadPath("rollup", _daily_rollup, queries.list_dashboard_usage_by_agent_rollup)
 
 
 class ReadPathChooser:

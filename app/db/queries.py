@@ -407,10 +407,28 @@ async def list_dashboard_usage_daily_rollup(conn: Connection, f: DashboardFilter
     return await _daily_usage(QUERIES.list_dashboard_usage_daily_rollup, conn, _rollup_params(f))
 
 
+def _by_agent_rollup_params(f: DashboardFilter) -> dict[str, Any]:
+    # The whole UTC days inside the window; the query reads the partial days around them (a
+    # window of a zone off UTC) from raw rows. A window inside one UTC day has none whole.
+    since, until = f.window.since.astimezone(datetime.UTC), f.window.until.astimezone(datetime.UTC)
+    at_midnight = since == datetime.datetime.combine(since.date(), datetime.time(), datetime.UTC)
+    first_whole = since.date() if at_midnight else since.date() + datetime.timedelta(days=1)
+    end_whole = max(until.date(), first_whole)
+    return {
+        "workspace_id": f.workspace_id,
+        "since_date": first_whole,
+        "until_date": end_whole,
+        "project_id": f.project_id,
+        "since": since,
+        "until": until,
+    }
+
+
 async def list_dashboard_usage_by_agent_rollup(conn: Connection, f: DashboardFilter) -> list[AgentUsage]:
-    """ListDashboardUsageByAgentRollup: per (agent, provider, model) usage from the rollup."""
+    """ListDashboardUsageByAgentRollup: per (agent, provider, model) usage from the rollup, in any
+    zone (whole UTC days from the levels, the window's partial edge days from raw rows)."""
     return _agent_usage(
-        await _rows(QUERIES.list_dashboard_usage_by_agent_rollup, conn, **_rollup_params(f)), f
+        await _rows(QUERIES.list_dashboard_usage_by_agent_rollup, conn, **_by_agent_rollup_params(f)), f
     )
 
 
