@@ -114,8 +114,8 @@ ORDER BY date DESC, provider ASC, model ASC;
 -- join the levels' rows before the sums, so the read is exact in its own snapshot.
 -- [since_date, until_date) are the whole UTC days inside the window [since, until). A viewer off
 -- UTC has a window that starts and ends inside UTC days: those two partial days are read from
--- raw rows (`edge_usage`), so any zone's window costs the UTC read plus at most two days of raw
--- rows. For a UTC window the edges are empty ranges.
+-- raw rows (task_usage_dashboard_edge_usage), so any zone's window costs the UTC read plus at
+-- most two days of raw rows. For a UTC window there are no edges.
 WITH span AS (
     SELECT
         CAST(:since_date AS date) AS since_date,
@@ -188,58 +188,6 @@ day_spans AS (
         day_to
     FROM edge_weeks
     WHERE has_weeks
-),
--- The partial UTC days at the window's edges, through task_usage_created_at_idx (one bitmap
--- scan of the two ranges), per UTC day like the levels' rows: each day priced at its version,
--- its tasks counted per day.
-edge_usage AS (
-    SELECT
-        t.agent_id,
-        lower(btrim(u.provider)) AS provider,
-        u.model,
-        (u.created_at AT TIME ZONE 'UTC')::date AS price_day,
-        sum(u.input_tokens)::bigint AS input_tokens,
-        sum(u.output_tokens)::bigint AS output_tokens,
-        sum(u.cache_read_tokens)::bigint AS cache_read_tokens,
-        sum(u.cache_write_tokens)::bigint AS cache_write_tokens,
-        coalesce(sum(u.cost_usd_ticks) FILTER (WHERE u.cost_usd_ticks > 0), 0) AS cost_usd_ticks,
-        coalesce(sum(u.input_tokens) FILTER (WHERE coalesce(u.cost_usd_ticks, 0) <= 0), 0)::bigint
-            AS uncosted_input_tokens,
-        coalesce(sum(u.output_tokens) FILTER (WHERE coalesce(u.cost_usd_ticks, 0) <= 0), 0)::bigint
-            AS uncosted_output_tokens,
-        coalesce(sum(u.cache_read_tokens) FILTER (WHERE coalesce(u.cost_usd_ticks, 0) <= 0), 0)::bigint
-            AS uncosted_cache_read_tokens,
-        coalesce(sum(u.cache_write_tokens) FILTER (WHERE coalesce(u.cost_usd_ticks, 0) <= 0), 0)::bigint
-            AS uncosted_cache_write_tokens,
-        count(DISTINCT u.task_id) AS task_count
-    FROM task_usage AS u
-    JOIN agent_task_queue AS t
-        ON t.id = u.task_id
-    JOIN agent AS a
-        ON a.id = t.agent_id
-    LEFT JOIN issue AS i
-        ON i.id = t.issue_id
-    WHERE a.workspace_id = :workspace_id
-        AND (
-            (
-                u.created_at >= :since
-                AND u.created_at < least(CAST(:since_date AS timestamp) AT TIME ZONE 'UTC', :until)
-            )
-            OR (
-                u.created_at >= greatest(CAST(:until_date AS timestamp) AT TIME ZONE 'UTC', :since)
-                AND u.created_at < :until
-            )
-        )
-        AND (CAST(:project_id AS uuid) IS NULL OR i.project_id = CAST(:project_id AS uuid))
-    GROUP BY t.agent_id, 2, u.model, 4
-),
--- Materialized: priced once per distinct (day, provider, model).
-edge_prices AS MATERIALIZED (
-    SELECT k.price_day, k.provider, k.model, p.price_key, p.input_ticks, p.output_ticks,
-        p.cache_read_ticks, p.cache_write_ticks
-    FROM (SELECT DISTINCT price_day, provider, model FROM edge_usage) AS k
-    LEFT JOIN LATERAL task_usage_dashboard_price_on(k.provider, k.model, k.price_day) AS p
-        ON true
 ),
 picked AS (
     SELECT
@@ -399,21 +347,12 @@ picked AS (
         e.uncosted_output_tokens,
         e.uncosted_cache_read_tokens,
         e.uncosted_cache_write_tokens,
-        task_usage_dashboard_estimated_ticks(
-            e.uncosted_input_tokens, e.uncosted_output_tokens, e.uncosted_cache_read_tokens,
-            e.uncosted_cache_write_tokens, p.input_ticks, p.output_ticks, p.cache_read_ticks,
-            p.cache_write_ticks
-        ),
-        CASE
-            WHEN p.price_key IS NULL
-                THEN e.uncosted_input_tokens + e.uncosted_output_tokens
-                    + e.uncosted_cache_read_tokens + e.uncosted_cache_write_tokens
-            ELSE 0
-        END,
+        e.estimated_cost_ticks,
+        e.unpriced_tokens,
         e.task_count
-    FROM edge_usage AS e
-    JOIN edge_prices AS p
-        USING (price_day, provider, model)
+    FROM task_usage_dashboard_edge_usage(
+        :workspace_id, CAST(:project_id AS uuid), :since, :since_date, :until_date, :until
+    ) AS e
 ),
 -- Tasks whose usage of one (provider, model) lies on several UTC days of the window (partial
 -- edge days included) because

@@ -9,7 +9,11 @@
 -- through the task's current agent and issue and priced per distinct (day, provider, model) at
 -- the version of that day, as a tick would price them; each row keeps task_count, so a bucket
 -- whose sums net to zero rows of usage has a task_count of zero and callers drop it.
--- An empty queue is one probe of task_usage_dashboard_dirty_bucket_date_idx.
+-- An empty queue is one probe of task_usage_dashboard_dirty_bucket_date_idx, and no plan of the
+-- correction at all: plpgsql, not an inlined SQL function, because planning the correction
+-- inside every read cost more than the read. Nested loops only: the keys are few, and the
+-- planner, guessing a third of task_usage for a day's range, would otherwise hash every task
+-- and issue ever written.
 CREATE OR REPLACE FUNCTION task_usage_dashboard_pending_usage(
     p_workspace_id uuid,
     p_since date,
@@ -33,7 +37,21 @@ CREATE OR REPLACE FUNCTION task_usage_dashboard_pending_usage(
     unpriced_tokens bigint,
     task_count bigint
 )
-LANGUAGE sql STABLE ROWS 10 AS $$
+LANGUAGE plpgsql STABLE ROWS 10
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+AS $$
+#variable_conflict use_column
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1
+        FROM task_usage_dashboard_dirty AS q
+        WHERE q.bucket_date >= p_since
+            AND q.bucket_date < p_until
+    ) THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
     WITH queued AS (
         SELECT
             q.bucket_date,
@@ -193,5 +211,6 @@ LANGUAGE sql STABLE ROWS 10 AS $$
     FROM whole_days AS w
     JOIN task_usage_dashboard_daily AS b
         ON b.workspace_id = p_workspace_id
-        AND b.bucket_date = w.bucket_date
+        AND b.bucket_date = w.bucket_date;
+END;
 $$;
