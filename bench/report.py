@@ -80,7 +80,8 @@ SECTIONS: list[tuple[str, list[Line]]] = [
         _sql_lines("rollup_sql_ms_queued", ("daily", "by_agent"), True),
     ),
     (
-        "Rollup read path off UTC (the rollup holds UTC days; these windows read raw rows)",
+        "Rollup read path off UTC (by-agent: whole UTC days from the rollup, the two edge days raw;"
+        " daily: raw rows)",
         _zone_lines(),
     ),
     (
@@ -121,7 +122,8 @@ SECTIONS: list[tuple[str, list[Line]]] = [
         ],
     ),
     (
-        "Raw reads (SQL, the default read path; the run routes always read raw)",
+        "Raw reads (SQL, the path before a backfill or with USAGE_DASHBOARD_ROLLUP_ENABLED=false;"
+        " the run routes always read raw)",
         _sql_lines(
             "raw_sql_ms",
             ("daily", "by_agent", "agent_runtime", "runtime_daily", "failures_daily", "failures_by_agent"),
