@@ -117,7 +117,7 @@ async def _prepare_embedded_demo(conninfo: str, settings: Settings) -> CreatedTo
                 expires_in_days=DEMO_TOKEN_DAYS,
             )
         state = await queries.get_rollup_status(conn)
-        if settings.rollup_maintained and (state.watermark_at is None or state.backfill_upper_bound):
+        if settings.rollup_maintained and not state.backfilled:
             backfill = await plan_backfill(conn)
             with progress_bar("backfilling the rollup", len(backfill.slices)) as update:
                 await run_backfill(conn, backfill, on_progress=update)

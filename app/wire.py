@@ -164,6 +164,11 @@ class RollupState(msgspec.Struct, frozen=True, kw_only=True):
     backfill_upper_bound: datetime.datetime | None
     backfill_done_before: datetime.datetime | None
 
+    @property
+    def backfilled(self) -> bool:
+        """A backfill has completed: a watermark, and no backfill left half-way."""
+        return self.watermark_at is not None and self.backfill_upper_bound is None
+
 
 class RollupHealth(RollupState, frozen=True, kw_only=True):
     """The rollup part of /healthz: its state row plus whether it serves reads and a verdict."""

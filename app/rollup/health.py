@@ -12,8 +12,7 @@ def serving_path(mode: RollupMode, state: RollupState) -> str:
     """Which path serves usage reads: raw or rollup as forced, or under auto the rollup once a
     backfill has completed (app.api.read_path.ReadPathChooser decides the same way)."""
     if mode == "auto":
-        backfilled = state.watermark_at is not None and state.backfill_upper_bound is None
-        return "rollup" if backfilled else "raw"
+        return "rollup" if state.backfilled else "raw"
     return "rollup" if mode == "true" else "raw"
 
 
