@@ -4,11 +4,34 @@
 -- Level rows are one per (UTC date, provider, model): task_usage_dashboard_daily_model for the
 -- whole workspace, task_usage_dashboard_daily_project_model for one project, each read by its
 -- primary key (workspace[, project], date), so a year is at most 365 x models rows. Only one
--- branch runs: the other's project test is constant for the plan. Then the corrections for what
--- the queue holds (task_usage_dashboard_pending_usage, usually nothing) are added, and a bucket
--- they empty (task_count 0: no usage row left) is dropped. task_count is exact: the levels sum
--- per-bucket distinct counts, and a task has one agent and one project.
-WITH rolled AS (
+-- branch runs: the other's project test is constant for the plan. The corrections for what the
+-- queue holds (task_usage_dashboard_pending_usage, usually none) are summed per row key and
+-- added to the level rows by a full join, so the level rows themselves are never regrouped; a
+-- row they empty (task_count 0: no usage row left) is dropped. task_count is exact: the levels
+-- sum per-bucket distinct counts, and a task has one agent and one project.
+WITH corrections AS (
+    SELECT
+        c.bucket_date,
+        c.provider,
+        c.model,
+        sum(c.input_tokens)::bigint AS input_tokens,
+        sum(c.output_tokens)::bigint AS output_tokens,
+        sum(c.cache_read_tokens)::bigint AS cache_read_tokens,
+        sum(c.cache_write_tokens)::bigint AS cache_write_tokens,
+        sum(c.cost_usd_ticks) AS cost_usd_ticks,
+        sum(c.uncosted_input_tokens)::bigint AS uncosted_input_tokens,
+        sum(c.uncosted_output_tokens)::bigint AS uncosted_output_tokens,
+        sum(c.uncosted_cache_read_tokens)::bigint AS uncosted_cache_read_tokens,
+        sum(c.uncosted_cache_write_tokens)::bigint AS uncosted_cache_write_tokens,
+        sum(c.estimated_cost_ticks) AS estimated_cost_ticks,
+        sum(c.unpriced_tokens)::bigint AS unpriced_tokens,
+        sum(c.task_count)::bigint AS task_count
+    FROM task_usage_dashboard_pending_usage(:workspace_id, :since_date, :until_date) AS c
+    WHERE CAST(:project_id AS uuid) IS NULL
+        OR c.project_id = CAST(:project_id AS uuid)
+    GROUP BY c.bucket_date, c.provider, c.model
+),
+rolled AS (
     SELECT
         w.bucket_date,
         w.provider,
@@ -52,46 +75,29 @@ WITH rolled AS (
         AND p.project_id = CAST(:project_id AS uuid)
         AND p.bucket_date >= :since_date
         AND p.bucket_date < :until_date
-    UNION ALL
-    SELECT
-        c.bucket_date,
-        c.provider,
-        c.model,
-        c.input_tokens,
-        c.output_tokens,
-        c.cache_read_tokens,
-        c.cache_write_tokens,
-        c.cost_usd_ticks,
-        c.uncosted_input_tokens,
-        c.uncosted_output_tokens,
-        c.uncosted_cache_read_tokens,
-        c.uncosted_cache_write_tokens,
-        c.estimated_cost_ticks,
-        c.unpriced_tokens,
-        c.task_count
-    FROM task_usage_dashboard_pending_usage(:workspace_id, :since_date, :until_date) AS c
-    WHERE CAST(:project_id AS uuid) IS NULL
-        OR c.project_id = CAST(:project_id AS uuid)
 )
 SELECT
-    bucket_date AS date,
-    provider,
-    model,
-    sum(input_tokens)::bigint AS input_tokens,
-    sum(output_tokens)::bigint AS output_tokens,
-    sum(cache_read_tokens)::bigint AS cache_read_tokens,
-    sum(cache_write_tokens)::bigint AS cache_write_tokens,
-    sum(cost_usd_ticks) AS cost_usd_ticks,
-    sum(uncosted_input_tokens)::bigint AS uncosted_input_tokens,
-    sum(uncosted_output_tokens)::bigint AS uncosted_output_tokens,
-    sum(uncosted_cache_read_tokens)::bigint AS uncosted_cache_read_tokens,
-    sum(uncosted_cache_write_tokens)::bigint AS uncosted_cache_write_tokens,
-    sum(estimated_cost_ticks) AS estimated_cost_ticks,
-    sum(unpriced_tokens)::bigint AS unpriced_tokens,
-    sum(task_count)::bigint AS task_count
-FROM rolled
-GROUP BY bucket_date, provider, model
-HAVING sum(task_count) > 0
+    coalesce(r.bucket_date, c.bucket_date) AS date,
+    coalesce(r.provider, c.provider) AS provider,
+    coalesce(r.model, c.model) AS model,
+    coalesce(r.input_tokens, 0) + coalesce(c.input_tokens, 0) AS input_tokens,
+    coalesce(r.output_tokens, 0) + coalesce(c.output_tokens, 0) AS output_tokens,
+    coalesce(r.cache_read_tokens, 0) + coalesce(c.cache_read_tokens, 0) AS cache_read_tokens,
+    coalesce(r.cache_write_tokens, 0) + coalesce(c.cache_write_tokens, 0) AS cache_write_tokens,
+    coalesce(r.cost_usd_ticks, 0) + coalesce(c.cost_usd_ticks, 0) AS cost_usd_ticks,
+    coalesce(r.uncosted_input_tokens, 0) + coalesce(c.uncosted_input_tokens, 0) AS uncosted_input_tokens,
+    coalesce(r.uncosted_output_tokens, 0) + coalesce(c.uncosted_output_tokens, 0) AS uncosted_output_tokens,
+    coalesce(r.uncosted_cache_read_tokens, 0) + coalesce(c.uncosted_cache_read_tokens, 0) AS uncosted_cache_read_tokens,
+    coalesce(r.uncosted_cache_write_tokens, 0) + coalesce(c.uncosted_cache_write_tokens, 0) AS uncosted_cache_write_tokens,
+    coalesce(r.estimated_cost_ticks, 0) + coalesce(c.estimated_cost_ticks, 0) AS estimated_cost_ticks,
+    coalesce(r.unpriced_tokens, 0) + coalesce(c.unpriced_tokens, 0) AS unpriced_tokens,
+    coalesce(r.task_count, 0) + coalesce(c.task_count, 0) AS task_count
+FROM rolled AS r
+FULL JOIN corrections AS c
+    ON c.bucket_date = r.bucket_date
+    AND c.provider = r.provider
+    AND c.model = r.model
+WHERE coalesce(r.task_count, 0) + coalesce(c.task_count, 0) > 0
 ORDER BY date DESC, provider ASC, model ASC;
 
 -- name: list_dashboard_usage_by_agent_rollup(workspace_id, since_date, until_date, project_id, since, until)
