@@ -22,6 +22,7 @@ UTC_NAME = "UTC"
 UTC_ZONE = zoneinfo.ZoneInfo(UTC_NAME)
 
 _DAY = datetime.timedelta(days=1)
+_QUARTER_SECONDS = 900
 
 
 class WindowError(ValueError):
@@ -57,6 +58,17 @@ class Window(msgspec.Struct, frozen=True):
             bound == datetime.datetime.combine(self.first_date + i * _DAY, datetime.time(), datetime.UTC)
             for i, bound in enumerate(self.bounds)
         )
+
+    @property
+    def split_quarters(self) -> frozenset[int]:
+        """The quarter hours of UTC (1 to 95) at which the window's local midnights fall, other
+        than UTC midnight: the prefixes the rollup needs to stitch its local days."""
+        quarters = set()
+        for bound in self.bounds:
+            seconds = bound.hour * 3600 + bound.minute * 60 + bound.second
+            if seconds % _QUARTER_SECONDS == 0 and bound.microsecond == 0 and seconds:
+                quarters.add(seconds // _QUARTER_SECONDS)
+        return frozenset(quarters)
 
 
 # Files of a system tz directory that are not zones a viewer lives in.

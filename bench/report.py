@@ -77,12 +77,13 @@ SECTIONS: list[tuple[str, list[Line]]] = [
     (
         "Rollup reads with the queue holding one tick interval of writes (1,000 changed usage rows;"
         " the reads correct for them)",
-        _sql_lines("rollup_sql_ms_queued", ("daily", "by_agent"), True),
+        _sql_lines("rollup_sql_ms_queued", ("daily", "by_agent"), True)
+        + _sql_lines("rollup_sql_ms_queued", ("daily", "by_agent"), True, ("",), "@Asia/Kolkata"),
     ),
     (
         "Rollup read path off UTC (by-agent: whole UTC days from the rollup, the two edge days raw;"
-        " daily: raw rows)",
-        _zone_lines(),
+        " daily: local days stitched from whole UTC days and prefixes at the zones' quarter hours)",
+        [*_zone_lines(), Line("split_fill_s", "s")],
     ),
     (
         "HTTP (granian on 127.0.0.1, GET /api/dashboard/usage/daily?days=30)",
@@ -163,15 +164,18 @@ class Context:
 _COUNT_SUFFIXES = {"rows/s": "rows/s", "req/s": "req/s", "bytes": "B"}
 
 
+# Units shown with a fixed number of decimals: (places, suffix).
+_DECIMALS = {"ratio": (2, ""), "s": (1, " s"), "pct": (0, " %")}
+
+
 def _number(value: float, unit: str) -> str:
     if unit == "ms":
         return f"{value:.2f} ms" if value < 100 else f"{value:,.0f} ms"
     if unit in _COUNT_SUFFIXES:
         return f"{value:,.0f} {_COUNT_SUFFIXES[unit]}"
-    if unit == "ratio":
-        return f"{value:.2f}"
-    if unit == "pct":
-        return f"{value:.0f} %"
+    if unit in _DECIMALS:
+        places, suffix = _DECIMALS[unit]
+        return f"{value:.{places}f}{suffix}"
     if unit == "bool":
         return "yes" if value == 1 else "no"
     return f"{value:,.0f}"

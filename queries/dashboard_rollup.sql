@@ -100,6 +100,245 @@ FULL JOIN corrections AS c
 WHERE coalesce(r.task_count, 0) + coalesce(c.task_count, 0) > 0
 ORDER BY date DESC, provider ASC, model ASC;
 
+-- name: list_dashboard_usage_daily_zone_rollup(workspace_id, project_id, bounds, first_date, since_day, until_day, quarters)
+-- ListDashboardUsageDaily from the rollup for a viewer off UTC: same rows and order as the raw
+-- query, in the same snapshot. bounds holds every local midnight of the window, as instants the
+-- app computed with zoneinfo; each falls on a quarter hour q of a UTC day D (quarters lists them),
+-- and since_day / until_day are the UTC days of the first and last. Local day [D_s + q_s, D_e + q_e) is the
+-- whole UTC day D_s (when D_e = D_s + 1) from the daily workspace or project level, minus the
+-- prefix of D_s before q_s, plus the prefix of D_e before q_e (task_usage_dashboard_daily_split_model;
+-- a quarter of 0 is a UTC midnight and has no prefix). A DST day simply has q_s <> q_e. So a year
+-- reads one primary-key range of each: 365 x models level rows and 365 x models prefixes (two
+-- quarters' worth in a zone with DST), joined to their local days by hash.
+-- Every summed field, task_count included, is additive across those parts: a task's usage of
+-- one (provider, model) is one row at one instant. A local day is read from raw rows instead
+-- (task_usage_dashboard_local_usage, by its own created_at range) when a UTC day it touches has
+-- a queued key (the rollup does not hold it yet: read fresh, so the read is exact at every
+-- instant), when a prefix it needs is not filled on that day, when a task whose provider is
+-- spelled two ways has usage on such a day (two rows of one bucket, which the parts would count
+-- twice), or when it holds two UTC midnights (a 25-hour day of a zone whose midnight is near
+-- UTC's, once a year).
+WITH edge AS (
+    SELECT
+        e.j,
+        e.at,
+        task_usage_dashboard_utc_day(e.at) AS day,
+        extract(epoch FROM e.at - task_usage_dashboard_utc_day(e.at)::timestamp AT TIME ZONE 'UTC')
+            AS seconds
+    FROM unnest(CAST(:bounds AS timestamptz[])) WITH ORDINALITY AS e (at, j)
+),
+local_day AS (
+    SELECT
+        CAST(:first_date AS date) + (s.j - 1)::int AS date,
+        s.at AS starts_at,
+        f.at AS ends_at,
+        s.day AS first_day,
+        (s.seconds / 900)::smallint AS first_quarter,
+        f.day AS end_day,
+        (f.seconds / 900)::smallint AS end_quarter,
+        -- The UTC days after the last one the local day touches.
+        CASE WHEN f.seconds = 0 THEN f.day ELSE f.day + 1 END AS after_day,
+        mod(s.seconds, 900) = 0 AND mod(f.seconds, 900) = 0 AS on_quarters
+    FROM edge AS s
+    JOIN edge AS f
+        ON f.j = s.j + 1
+),
+respelled_day AS (
+    SELECT DISTINCT task_usage_dashboard_utc_day(u.created_at) AS day
+    FROM task_usage_dashboard_respelled_task AS r
+    JOIN task_usage AS u
+        ON u.task_id = r.task_id
+    WHERE u.created_at >= (SELECT min(first_day) FROM local_day)::timestamp AT TIME ZONE 'UTC'
+        AND u.created_at < (SELECT max(after_day) FROM local_day)::timestamp AT TIME ZONE 'UTC'
+),
+placed AS (
+    SELECT
+        l.*,
+        l.on_quarters
+        AND l.end_day - l.first_day <= 1
+        AND (
+            l.first_quarter = 0
+            OR EXISTS (
+                SELECT 1
+                FROM task_usage_dashboard_split AS s
+                WHERE s.quarter = l.first_quarter
+                    AND s.filled_from <= l.first_day
+            )
+        )
+        AND (
+            l.end_quarter = 0
+            OR EXISTS (
+                SELECT 1
+                FROM task_usage_dashboard_split AS s
+                WHERE s.quarter = l.end_quarter
+                    AND s.filled_from <= l.end_day
+            )
+        )
+        AND NOT EXISTS (
+            SELECT 1
+            FROM task_usage_dashboard_dirty AS q
+            WHERE q.bucket_date >= l.first_day
+                AND q.bucket_date < l.after_day
+        )
+        AND NOT EXISTS (
+            SELECT 1
+            FROM respelled_day AS r
+            WHERE r.day >= l.first_day
+                AND r.day < l.after_day
+        ) AS stitched
+    FROM local_day AS l
+),
+-- The whole UTC day of each stitched local day (the day before its end day; none when the
+-- local day lies inside one UTC day), one range of the level's primary key.
+whole AS (
+    SELECT
+        l.date,
+        w.provider,
+        w.model,
+        w.input_tokens,
+        w.output_tokens,
+        w.cache_read_tokens,
+        w.cache_write_tokens,
+        w.cost_usd_ticks,
+        w.uncosted_input_tokens,
+        w.uncosted_output_tokens,
+        w.uncosted_cache_read_tokens,
+        w.uncosted_cache_write_tokens,
+        w.estimated_cost_ticks,
+        w.unpriced_tokens,
+        w.task_count
+    FROM task_usage_dashboard_daily_model AS w
+    JOIN placed AS l
+        ON l.first_day = w.bucket_date
+        AND l.end_day = w.bucket_date + 1
+    WHERE CAST(:project_id AS uuid) IS NULL
+        AND w.workspace_id = :workspace_id
+        AND w.bucket_date >= :since_day
+        AND w.bucket_date <= :until_day
+        AND l.stitched
+    UNION ALL
+    SELECT
+        l.date,
+        w.provider,
+        w.model,
+        w.input_tokens,
+        w.output_tokens,
+        w.cache_read_tokens,
+        w.cache_write_tokens,
+        w.cost_usd_ticks,
+        w.uncosted_input_tokens,
+        w.uncosted_output_tokens,
+        w.uncosted_cache_read_tokens,
+        w.uncosted_cache_write_tokens,
+        w.estimated_cost_ticks,
+        w.unpriced_tokens,
+        w.task_count
+    FROM task_usage_dashboard_daily_project_model AS w
+    JOIN placed AS l
+        ON l.first_day = w.bucket_date
+        AND l.end_day = w.bucket_date + 1
+    WHERE w.workspace_id = :workspace_id
+        AND w.project_id = CAST(:project_id AS uuid)
+        AND w.bucket_date >= :since_day
+        AND w.bucket_date <= :until_day
+        AND l.stitched
+),
+-- The window's prefixes at its own quarters (not every zone's), one range of the primary key;
+-- materialized, so they are hashed once
+-- for both edges, and a table a tick has just filled (no statistics yet) cannot turn the join
+-- into a scan of every prefix per local day.
+prefix AS MATERIALIZED (
+    SELECT *
+    FROM task_usage_dashboard_daily_split_model AS p
+    WHERE p.workspace_id = :workspace_id
+        AND p.project_id = coalesce(CAST(:project_id AS uuid), '00000000-0000-0000-0000-000000000000'::uuid)
+        AND p.bucket_date >= :since_day
+        AND p.bucket_date <= :until_day
+        AND p.quarter = ANY (CAST(:quarters AS smallint[]))
+),
+-- What the first UTC day held before the local day began.
+before_start AS (
+    SELECT
+        l.date,
+        p.provider,
+        p.model,
+        p.input_tokens,
+        p.output_tokens,
+        p.cache_read_tokens,
+        p.cache_write_tokens,
+        p.cost_usd_ticks,
+        p.uncosted_input_tokens,
+        p.uncosted_output_tokens,
+        p.uncosted_cache_read_tokens,
+        p.uncosted_cache_write_tokens,
+        p.estimated_cost_ticks,
+        p.unpriced_tokens,
+        p.task_count
+    FROM placed AS l
+    JOIN prefix AS p
+        ON p.bucket_date = l.first_day
+        AND p.quarter = l.first_quarter
+    WHERE l.stitched
+),
+-- What the end day holds before the local day ends.
+before_end AS (
+    SELECT
+        l.date,
+        p.provider,
+        p.model,
+        p.input_tokens,
+        p.output_tokens,
+        p.cache_read_tokens,
+        p.cache_write_tokens,
+        p.cost_usd_ticks,
+        p.uncosted_input_tokens,
+        p.uncosted_output_tokens,
+        p.uncosted_cache_read_tokens,
+        p.uncosted_cache_write_tokens,
+        p.estimated_cost_ticks,
+        p.unpriced_tokens,
+        p.task_count
+    FROM placed AS l
+    JOIN prefix AS p
+        ON p.bucket_date = l.end_day
+        AND p.quarter = l.end_quarter
+    WHERE l.stitched
+)
+-- Each part has at most one row per (local date, provider, model), so they are joined one to
+-- one and nothing is regrouped.
+SELECT
+    date,
+    provider,
+    model,
+    coalesce(w.input_tokens, 0) - coalesce(s.input_tokens, 0) + coalesce(h.input_tokens, 0) AS input_tokens,
+    coalesce(w.output_tokens, 0) - coalesce(s.output_tokens, 0) + coalesce(h.output_tokens, 0) AS output_tokens,
+    coalesce(w.cache_read_tokens, 0) - coalesce(s.cache_read_tokens, 0) + coalesce(h.cache_read_tokens, 0) AS cache_read_tokens,
+    coalesce(w.cache_write_tokens, 0) - coalesce(s.cache_write_tokens, 0) + coalesce(h.cache_write_tokens, 0) AS cache_write_tokens,
+    coalesce(w.cost_usd_ticks, 0) - coalesce(s.cost_usd_ticks, 0) + coalesce(h.cost_usd_ticks, 0) AS cost_usd_ticks,
+    coalesce(w.uncosted_input_tokens, 0) - coalesce(s.uncosted_input_tokens, 0) + coalesce(h.uncosted_input_tokens, 0) AS uncosted_input_tokens,
+    coalesce(w.uncosted_output_tokens, 0) - coalesce(s.uncosted_output_tokens, 0) + coalesce(h.uncosted_output_tokens, 0) AS uncosted_output_tokens,
+    coalesce(w.uncosted_cache_read_tokens, 0) - coalesce(s.uncosted_cache_read_tokens, 0) + coalesce(h.uncosted_cache_read_tokens, 0) AS uncosted_cache_read_tokens,
+    coalesce(w.uncosted_cache_write_tokens, 0) - coalesce(s.uncosted_cache_write_tokens, 0) + coalesce(h.uncosted_cache_write_tokens, 0) AS uncosted_cache_write_tokens,
+    coalesce(w.estimated_cost_ticks, 0) - coalesce(s.estimated_cost_ticks, 0) + coalesce(h.estimated_cost_ticks, 0) AS estimated_cost_ticks,
+    coalesce(w.unpriced_tokens, 0) - coalesce(s.unpriced_tokens, 0) + coalesce(h.unpriced_tokens, 0) AS unpriced_tokens,
+    coalesce(w.task_count, 0) - coalesce(s.task_count, 0) + coalesce(h.task_count, 0) AS task_count
+FROM whole AS w
+FULL JOIN before_start AS s
+    USING (date, provider, model)
+FULL JOIN before_end AS h
+    USING (date, provider, model)
+WHERE coalesce(w.task_count, 0) - coalesce(s.task_count, 0) + coalesce(h.task_count, 0) > 0
+UNION ALL
+SELECT *
+FROM task_usage_dashboard_local_usage(
+    :workspace_id,
+    CAST(:project_id AS uuid),
+    ARRAY(SELECT starts_at FROM placed WHERE NOT stitched ORDER BY date),
+    ARRAY(SELECT ends_at FROM placed WHERE NOT stitched ORDER BY date),
+    ARRAY(SELECT date FROM placed WHERE NOT stitched ORDER BY date)
+)
+ORDER BY date DESC, provider ASC, model ASC;
+
 -- name: list_dashboard_usage_by_agent_rollup(workspace_id, since_date, until_date, project_id, since, until)
 -- ListDashboardUsageByAgent from the rollup: same rows and order as the raw query, cost included.
 -- The window is cut into whole UTC months, then whole weeks (Monday to Sunday) of the days left

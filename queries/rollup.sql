@@ -136,4 +136,24 @@ ANALYZE
     task_usage_dashboard_weekly_agent_model,
     task_usage_dashboard_monthly_agent_model,
     task_usage_dashboard_monthly_project_agent_model,
+    task_usage_dashboard_daily_split_model,
     task_usage_dashboard_daily_task_model;
+
+-- name: register_rollup_splits(quarters)!
+-- Registers the quarter hours of UTC where a viewer's local midnights fall (1 to 95), so the
+-- tick fills and keeps the prefixes that stitch those local days; known ones stay as they are.
+INSERT INTO task_usage_dashboard_split (quarter)
+SELECT DISTINCT u.quarter
+FROM unnest(CAST(:quarters AS smallint[])) AS u (quarter)
+WHERE NOT EXISTS (
+    SELECT 1
+    FROM task_usage_dashboard_split AS s
+    WHERE s.quarter = u.quarter
+)
+ON CONFLICT (quarter) DO NOTHING;
+
+-- name: fill_rollup_splits()$
+-- One bounded step of filling newly registered quarters (a month of one quarter's prefixes);
+-- true while a registered quarter is still unfilled. Ticks run it too; a backfill runs it to
+-- the end.
+SELECT task_usage_dashboard_fill_splits();

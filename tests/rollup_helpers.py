@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import uuid
+import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from app.db import queries
 from app.db.queries import DashboardFilter
 from app.rollup.backfill import BackfillPlan, plan_backfill, run_backfill
 from app.rollup.tick import TickReport, tick_until_caught_up
-from app.window import Window, window_for_days
+from app.window import MAX_DAYS, Window, window_for_days
 from app.wire import AgentUsage, DailyUsage
 from tests.world import midnight, today_utc
 
@@ -169,6 +170,26 @@ async def backfill(database_url: str) -> BackfillPlan:
         return plan
 
 
+async def register_zones(database_url: str, zone_names: Iterable[str]) -> set[int]:
+    """Registers the quarters of every local midnight of the zones over the last year (as their
+    viewers' reads would); a backfill or the ticks then fill them. Returns the quarters."""
+    quarters: set[int] = set()
+    for name in zone_names:
+        quarters |= window_for_days(MAX_DAYS, zoneinfo.ZoneInfo(name)).split_quarters
+    async with await connect(database_url) as conn:
+        await queries.register_rollup_splits(conn, sorted(quarters))
+    return quarters
+
+
+async def fill_splits(database_url: str) -> int:
+    """Runs fill steps until every registered quarter is filled; returns the steps that worked."""
+    steps = 0
+    async with await connect(database_url) as conn:
+        while await queries.fill_rollup_splits(conn):
+            steps += 1
+    return steps
+
+
 # ---- reading the rollup's tables -------------------------------------------------------------
 
 
@@ -259,7 +280,8 @@ def assert_no_orphan_rollup_rows(db: Conn) -> None:
 
 
 # The tables the rollup derives from raw usage: every task_usage_dashboard_* table but the state
-# row, the queue and the list of respelled tasks (the last two kept by triggers, not rebuilt),
+# row, the queue, the registry of quarters and the list of respelled tasks (kept by triggers, not
+# rebuilt),
 # read from the catalog so a new level is never left out of a check.
 ROLLUP_TABLES_SQL = r"""
 SELECT relname
@@ -270,6 +292,7 @@ WHERE relkind = 'r'
     AND relname NOT IN (
         'task_usage_dashboard_rollup_state',
         'task_usage_dashboard_dirty',
+        'task_usage_dashboard_split',
         'task_usage_dashboard_respelled_task'
     )
 ORDER BY relname

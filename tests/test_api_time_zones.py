@@ -16,7 +16,7 @@ import pytest
 from app.window import local_midnight, today_in
 from tests.api_helpers import BY_AGENT, DAILY, USAGE_PATHS, assert_error, get, tenant
 from tests.conftest import Client
-from tests.rollup_helpers import backfill, catch_up
+from tests.rollup_helpers import backfill, catch_up, register_zones
 from tests.world import World
 
 MICROSECOND = datetime.timedelta(microseconds=1)
@@ -42,7 +42,9 @@ async def _rows(client: Client, path: str, who: Any, **params: str | int) -> lis
 
 
 async def _rolled_up(database_url: str) -> None:
-    """Both read paths see the same rows: the rollup is backfilled and caught up."""
+    """Both read paths see the same rows: the rollup is backfilled and caught up, with the
+    prefixes of every zone here filled, so the rollup path stitches local days from them."""
+    await register_zones(database_url, ZONES)
     await backfill(database_url)
     await catch_up(database_url)
 

@@ -261,7 +261,14 @@ async def test_upsert_task_usage_keeps_the_original_created_at_day(database_url:
     assert row[5] > long_ago
 
 
-@pytest.mark.parametrize("name", ["list_dashboard_usage_daily", "list_dashboard_usage_daily_rollup"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "list_dashboard_usage_daily",
+        "list_dashboard_usage_daily_rollup",
+        "list_dashboard_usage_daily_zone_rollup",
+    ],
+)
 async def test_daily_usage_queries_return_the_wire_fields_in_order(name: str, database_url: str) -> None:
     # The daily wrappers build DailyUsage by position, with estimated ticks where cost_usd goes.
     window = window_for_dates(datetime.date(2026, 1, 1), datetime.date(2026, 1, 2), UTC_ZONE)
@@ -274,6 +281,9 @@ async def test_daily_usage_queries_return_the_wire_fields_in_order(name: str, da
         "since_date": window.since.date(),
         "until_date": window.until.date(),
         "project_id": None,
+        "since_day": window.since.date(),
+        "until_day": window.until.date(),
+        "quarters": [74],
     }
     expected = [f.name for f in msgspec.structs.fields(DailyUsage)]
     expected[expected.index("cost_usd")] = "estimated_cost_ticks"

@@ -1,11 +1,12 @@
 """Which tables the usage routes read: raw task_usage, or the daily rollup.
 
 The rollup path is exact in the reader's own snapshot: its queries add corrections for what the
-queue holds. The rollup holds UTC days. `usage/by-agent` sums one window, so in any zone it reads
-the whole UTC days inside it from the rollup and the two partial days at its edges from raw rows.
-`usage/daily` needs every local day, so a window whose local days are not UTC days (any zone off
-UTC+0) is read from raw rows on either path; the finer grain that would serve it is sketched in
-docs/rollup.md.
+queue holds, or read fresh what it names. The rollup holds UTC days. `usage/by-agent` sums one
+window, so in any zone it reads the whole UTC days inside it from the rollup and the two partial
+days at its edges from raw rows. `usage/daily` off UTC stitches each local day from whole UTC
+days and prefixes at the quarter hours where the zone's midnights fall: the first read of a zone
+registers those quarters, and the tick fills their prefixes (raw rows serve the days not filled
+yet).
 """
 
 from __future__ import annotations
@@ -28,10 +29,24 @@ class UsageReadPath:
     by_agent: Callable[[Connection, DashboardFilter], Awaitable[list[AgentUsage]]]
 
 
+# Quarters known to be registered, per database (host, port, name): registering is a write,
+# so each process does it once per quarter, not on every read.
+_registered: set[tuple[str, int, str, int]] = set()
+
+
+async def _register_splits(conn: Connection, quarters: frozenset[int]) -> None:
+    database = (conn.info.host, conn.info.port, conn.info.dbname)
+    missing = sorted(q for q in quarters if (*database, q) not in _registered)
+    if missing:
+        await queries.register_rollup_splits(conn, missing)
+        _registered.update((*database, q) for q in missing)
+
+
 async def _daily_rollup(conn: Connection, f: DashboardFilter) -> list[DailyUsage]:
     if f.window.utc_days:
         return await queries.list_dashboard_usage_daily_rollup(conn, f)
-    return await queries.list_dashboard_usage_daily(conn, f)
+    await _register_splits(conn, f.window.split_quarters)
+    return await queries.list_dashboard_usage_daily_zone_rollup(conn, f)
 
 
 RAW = UsageReadPath("raw", queries.list_dashboard_usage_daily, queries.list_dashboard_usage_by_agent)

@@ -407,6 +407,32 @@ async def list_dashboard_usage_daily_rollup(conn: Connection, f: DashboardFilter
     return await _daily_usage(QUERIES.list_dashboard_usage_daily_rollup, conn, _rollup_params(f))
 
 
+async def list_dashboard_usage_daily_zone_rollup(conn: Connection, f: DashboardFilter) -> list[DailyUsage]:
+    """ListDashboardUsageDailyZoneRollup: the daily series of a zone off UTC from the rollup, each
+    local day stitched from whole UTC days and prefixes (or read raw where it cannot be)."""
+    params = {
+        "workspace_id": f.workspace_id,
+        "project_id": f.project_id,
+        "bounds": list(f.window.bounds),
+        "first_date": f.window.first_date,
+        "since_day": f.window.since.astimezone(datetime.UTC).date(),
+        "until_day": f.window.until.astimezone(datetime.UTC).date(),
+        "quarters": sorted(f.window.split_quarters),
+    }
+    return await _daily_usage(QUERIES.list_dashboard_usage_daily_zone_rollup, conn, params)
+
+
+async def register_rollup_splits(conn: Connection, quarters: Sequence[int]) -> None:
+    """Registers the quarter hours of UTC whose prefixes the zone reads need."""
+    await QUERIES.register_rollup_splits(conn, quarters=list(quarters))
+
+
+async def fill_rollup_splits(conn: Connection) -> bool:
+    """One step of filling registered quarters; True while one is still unfilled."""
+    value: bool = await QUERIES.fill_rollup_splits(conn)
+    return value
+
+
 def _by_agent_rollup_params(f: DashboardFilter) -> dict[str, Any]:
     # The whole UTC days inside the window; the query reads the partial days around them (a
     # window of a zone off UTC) from raw rows. A window inside one UTC day has none whole.

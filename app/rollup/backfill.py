@@ -119,6 +119,10 @@ async def run_backfill(
                 await queries.advance_backfill(conn, piece.end)
             if on_progress is not None:
                 on_progress(done, len(plan.slices))
+        # The prefixes of quarters registered before the walk, or during it, up to the start of
+        # history: the walk kept only those already filled.
+        while await queries.fill_rollup_splits(conn):
+            continue
         await queries.finish_backfill(conn)
         await queries.analyze_rollup(conn)
     finally:

@@ -46,6 +46,8 @@ BEGIN
         INTO v_days, v_tasks, v_more
         FROM drained;
         v_rows := task_usage_dashboard_rebuild_keys(coalesce(v_days, '{}'), coalesce(v_tasks, '{}'));
+        -- A month of a newly registered quarter's prefixes, until every registered one is filled.
+        PERFORM task_usage_dashboard_fill_splits();
         UPDATE task_usage_dashboard_rollup_state
         SET watermark_at = CASE
                 WHEN watermark_at IS NOT NULL AND NOT v_more THEN greatest(watermark_at, v_cut)

@@ -5,7 +5,8 @@
 -- base rows computes the agent and project levels as grouping sets, the workspace level is summed
 -- from the agent level (a few hundred rows a day instead of every base row again); rows whose sums
 -- changed are updated in place (their keys, the only indexed columns, stay, so the updates are HOT
--- and touch no index), rows no base row backs any more are deleted. The caller rebuilds the weeks
+-- and touch no index), rows no base row backs any more are deleted. Then the days' prefixes at
+-- the registered quarters (task_usage_dashboard_rebuild_splits). The caller rebuilds the weeks
 -- and months.
 CREATE OR REPLACE FUNCTION task_usage_dashboard_rebuild_levels(p_days date []) RETURNS void
 LANGUAGE plpgsql
@@ -212,5 +213,6 @@ BEGIN
         AND l.agent_id = g.agent_id
         AND l.provider = g.provider
         AND l.model = g.model;
+    PERFORM task_usage_dashboard_rebuild_splits(p_days);
 END;
 $$;

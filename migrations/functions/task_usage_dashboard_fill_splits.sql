@@ -1,0 +1,60 @@
+-- One bounded step of filling a newly registered quarter: the oldest registration not filled to
+-- the start of history gets the prefixes of a step's worth of days (a month), newest days first,
+-- so the windows viewers read most become exact from the rollup first. filled_from moves back
+-- in the same transaction as the rows it vouches for; a write committed meanwhile left its key in
+-- the queue, and the tick that drains it rebuilds that day for every filled quarter. A quarter is
+-- filled for good ('-infinity') once the step reaches the oldest usage, so usage written later for
+-- an older day is kept exact too. Returns whether a quarter was left unfilled.
+CREATE OR REPLACE FUNCTION task_usage_dashboard_fill_splits() RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_quarter smallint;
+    v_filled_from date;
+    v_oldest date;
+    v_end date;
+    v_start date;
+BEGIN
+    SELECT s.quarter, s.filled_from
+    INTO v_quarter, v_filled_from
+    FROM task_usage_dashboard_split AS s
+    WHERE s.filled_from IS NULL
+        OR s.filled_from > '-infinity'::date
+    ORDER BY s.registered_at, s.quarter
+    LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    SELECT task_usage_dashboard_utc_day(min(u.created_at))
+    INTO v_oldest
+    FROM task_usage AS u;
+    v_end := coalesce(
+        v_filled_from,
+        (SELECT task_usage_dashboard_utc_day(max(u.created_at)) + 1 FROM task_usage AS u)
+    );
+    v_start := v_end - task_usage_dashboard_rollup_step_days();
+    IF v_oldest IS NULL OR v_start <= v_oldest THEN
+        v_start := '-infinity'::date;
+    END IF;
+    IF v_oldest IS NOT NULL THEN
+        PERFORM task_usage_dashboard_rebuild_splits(
+            ARRAY(
+                SELECT generate_series(greatest(v_start, v_oldest), v_end - 1, INTERVAL '1 day')::date
+            ),
+            v_quarter
+        );
+    END IF;
+    UPDATE task_usage_dashboard_split
+    SET filled_from = v_start
+    WHERE quarter = v_quarter;
+    IF v_start = '-infinity'::date THEN
+        -- A whole history of new rows: plan the reads on them from now on, not on none.
+        ANALYZE task_usage_dashboard_daily_split_model;
+    END IF;
+    RETURN EXISTS (
+        SELECT 1
+        FROM task_usage_dashboard_split AS s
+        WHERE s.filled_from IS NULL
+            OR s.filled_from > '-infinity'::date
+    );
+END;
+$$;

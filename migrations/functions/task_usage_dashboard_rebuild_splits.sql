@@ -1,0 +1,187 @@
+-- Rebuilds the prefixes of the given UTC days from raw rows: for each day and each registered
+-- quarter whose prefixes are kept on that day (filled_from on or before it), or only p_quarter
+-- when given (a fill), the day's usage created before that quarter hour, per workspace and per
+-- project, priced at the day's version like the day's base rows. One range scan of each day's
+-- rows up to its latest quarter (task_usage_created_at_idx); rows whose sums did not change are
+-- left alone, prefixes that recompute to nothing are deleted. Called wherever the daily levels
+-- are rebuilt, so a tick or a backfill keeps them exact on the days it rebuilds; with no
+-- registered quarter it costs one probe of the registry.
+CREATE OR REPLACE FUNCTION task_usage_dashboard_rebuild_splits(p_days date [], p_quarter smallint DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+-- Planned with the real days: a generic plan would guess a third of task_usage for any range.
+SET plan_cache_mode = force_custom_plan
+SET work_mem = '64MB'
+AS $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1
+        FROM task_usage_dashboard_split AS s
+        WHERE s.quarter = p_quarter
+            OR (p_quarter IS NULL AND s.filled_from IS NOT NULL)
+    ) THEN
+        RETURN;
+    END IF;
+    WITH cut AS (
+        SELECT
+            d.day AS bucket_date,
+            s.quarter,
+            d.day::timestamp AT TIME ZONE 'UTC' AS day_start,
+            d.day::timestamp AT TIME ZONE 'UTC' + s.quarter * INTERVAL '15 minutes' AS cut_at
+        FROM (SELECT DISTINCT u.day FROM unnest(p_days) AS u (day)) AS d
+        JOIN task_usage_dashboard_split AS s
+            ON s.quarter = p_quarter
+            OR (p_quarter IS NULL AND s.filled_from <= d.day)
+    ),
+    span AS (
+        SELECT bucket_date, day_start, max(cut_at) AS cut_at
+        FROM cut
+        GROUP BY bucket_date, day_start
+    ),
+    usage AS (
+        SELECT
+            c.bucket_date,
+            c.quarter,
+            a.workspace_id,
+            i.project_id,
+            lower(btrim(u.provider)) AS provider,
+            u.model,
+            u.task_id,
+            u.input_tokens,
+            u.output_tokens,
+            u.cache_read_tokens,
+            u.cache_write_tokens,
+            u.cost_usd_ticks
+        FROM span AS d
+        JOIN task_usage AS u
+            ON u.created_at >= d.day_start
+            AND u.created_at < d.cut_at
+        JOIN cut AS c
+            ON c.bucket_date = d.bucket_date
+            AND u.created_at < c.cut_at
+        JOIN agent_task_queue AS t
+            ON t.id = u.task_id
+        JOIN agent AS a
+            ON a.id = t.agent_id
+        LEFT JOIN issue AS i
+            ON i.id = t.issue_id
+    ),
+    -- The workspace's prefix and each project's; usage without a project only in the former.
+    sums AS (
+        SELECT
+            workspace_id,
+            CASE
+                WHEN GROUPING(project_id) = 1 THEN '00000000-0000-0000-0000-000000000000'::uuid
+                ELSE project_id
+            END AS project_id,
+            bucket_date,
+            quarter,
+            provider,
+            model,
+            sum(input_tokens)::bigint AS input_tokens,
+            sum(output_tokens)::bigint AS output_tokens,
+            sum(cache_read_tokens)::bigint AS cache_read_tokens,
+            sum(cache_write_tokens)::bigint AS cache_write_tokens,
+            coalesce(sum(cost_usd_ticks) FILTER (WHERE cost_usd_ticks > 0), 0) AS cost_usd_ticks,
+            coalesce(sum(input_tokens) FILTER (WHERE coalesce(cost_usd_ticks, 0) <= 0), 0)::bigint
+                AS uncosted_input_tokens,
+            coalesce(sum(output_tokens) FILTER (WHERE coalesce(cost_usd_ticks, 0) <= 0), 0)::bigint
+                AS uncosted_output_tokens,
+            coalesce(sum(cache_read_tokens) FILTER (WHERE coalesce(cost_usd_ticks, 0) <= 0), 0)::bigint
+                AS uncosted_cache_read_tokens,
+            coalesce(sum(cache_write_tokens) FILTER (WHERE coalesce(cost_usd_ticks, 0) <= 0), 0)::bigint
+                AS uncosted_cache_write_tokens,
+            count(DISTINCT task_id) AS task_count
+        FROM usage
+        GROUP BY GROUPING SETS (
+            (workspace_id, bucket_date, quarter, provider, model),
+            (workspace_id, project_id, bucket_date, quarter, provider, model)
+        )
+        HAVING GROUPING(project_id) = 1
+            OR project_id IS NOT NULL
+    ),
+    -- Materialized: priced once per distinct (day, provider, model), never per row joined to it.
+    prices AS MATERIALIZED (
+        SELECT k.bucket_date, k.provider, k.model, p.price_key, p.input_ticks, p.output_ticks,
+            p.cache_read_ticks, p.cache_write_ticks
+        FROM (SELECT DISTINCT bucket_date, provider, model FROM sums) AS k
+        LEFT JOIN LATERAL task_usage_dashboard_price_on(k.provider, k.model, k.bucket_date) AS p
+            ON true
+    ),
+    fresh AS (
+        SELECT
+            s.*,
+            task_usage_dashboard_estimated_ticks(
+                s.uncosted_input_tokens, s.uncosted_output_tokens, s.uncosted_cache_read_tokens,
+                s.uncosted_cache_write_tokens, p.input_ticks, p.output_ticks, p.cache_read_ticks,
+                p.cache_write_ticks
+            ) AS estimated_cost_ticks,
+            CASE
+                WHEN p.price_key IS NULL
+                    THEN s.uncosted_input_tokens + s.uncosted_output_tokens
+                        + s.uncosted_cache_read_tokens + s.uncosted_cache_write_tokens
+                ELSE 0
+            END AS unpriced_tokens
+        FROM sums AS s
+        JOIN prices AS p
+            USING (bucket_date, provider, model)
+    ),
+    upserted AS (
+        INSERT INTO task_usage_dashboard_daily_split_model AS l (
+            workspace_id, project_id, bucket_date, quarter, provider, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+            cost_usd_ticks, uncosted_input_tokens, uncosted_output_tokens,
+            uncosted_cache_read_tokens, uncosted_cache_write_tokens, estimated_cost_ticks,
+            unpriced_tokens, task_count
+        )
+        SELECT
+            workspace_id, project_id, bucket_date, quarter, provider, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+            cost_usd_ticks, uncosted_input_tokens, uncosted_output_tokens,
+            uncosted_cache_read_tokens, uncosted_cache_write_tokens, estimated_cost_ticks,
+            unpriced_tokens, task_count
+        FROM fresh
+        ON CONFLICT (workspace_id, project_id, bucket_date, quarter, provider, model) DO UPDATE
+        SET input_tokens = EXCLUDED.input_tokens,
+            output_tokens = EXCLUDED.output_tokens,
+            cache_read_tokens = EXCLUDED.cache_read_tokens,
+            cache_write_tokens = EXCLUDED.cache_write_tokens,
+            cost_usd_ticks = EXCLUDED.cost_usd_ticks,
+            uncosted_input_tokens = EXCLUDED.uncosted_input_tokens,
+            uncosted_output_tokens = EXCLUDED.uncosted_output_tokens,
+            uncosted_cache_read_tokens = EXCLUDED.uncosted_cache_read_tokens,
+            uncosted_cache_write_tokens = EXCLUDED.uncosted_cache_write_tokens,
+            estimated_cost_ticks = EXCLUDED.estimated_cost_ticks,
+            unpriced_tokens = EXCLUDED.unpriced_tokens,
+            task_count = EXCLUDED.task_count
+        WHERE (l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
+               l.cost_usd_ticks, l.uncosted_input_tokens, l.uncosted_output_tokens,
+               l.uncosted_cache_read_tokens, l.uncosted_cache_write_tokens, l.estimated_cost_ticks,
+               l.unpriced_tokens, l.task_count)
+            IS DISTINCT FROM
+              (EXCLUDED.input_tokens, EXCLUDED.output_tokens, EXCLUDED.cache_read_tokens,
+               EXCLUDED.cache_write_tokens, EXCLUDED.cost_usd_ticks, EXCLUDED.uncosted_input_tokens,
+               EXCLUDED.uncosted_output_tokens, EXCLUDED.uncosted_cache_read_tokens,
+               EXCLUDED.uncosted_cache_write_tokens, EXCLUDED.estimated_cost_ticks,
+               EXCLUDED.unpriced_tokens, EXCLUDED.task_count)
+    ),
+    gone AS (
+        SELECT l.workspace_id, l.project_id, l.bucket_date, l.quarter, l.provider, l.model
+        FROM cut AS c
+        JOIN task_usage_dashboard_daily_split_model AS l
+            ON l.bucket_date = c.bucket_date
+            AND l.quarter = c.quarter
+        EXCEPT
+        SELECT workspace_id, project_id, bucket_date, quarter, provider, model
+        FROM fresh
+    )
+    DELETE FROM task_usage_dashboard_daily_split_model AS l
+    USING gone AS g
+    WHERE l.workspace_id = g.workspace_id
+        AND l.project_id = g.project_id
+        AND l.bucket_date = g.bucket_date
+        AND l.quarter = g.quarter
+        AND l.provider = g.provider
+        AND l.model = g.model;
+END;
+$$;

@@ -1,0 +1,192 @@
+"""Local days of any zone from the rollup: whole UTC days and prefixes at quarter hours.
+
+The rollup path of `usage/daily` off UTC stitches each local day from the daily levels and the
+prefixes of its first and last UTC day (task_usage_dashboard_daily_split_model), and reads raw
+rows for the days it cannot stitch. Each test compares it with the raw path, and shows that the
+prefixes were really read by changing one and watching the answer move.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+import zoneinfo
+from typing import Any
+
+import psycopg
+import pytest
+
+from app.api.read_path import RAW, ROLLUP
+from app.db.queries import DashboardFilter
+from app.window import Window, local_midnight, today_in, window_for_dates, window_for_days
+from tests.rollup_helpers import backfill, catch_up, connect, fill_splits, register_zones
+from tests.world import World
+
+Conn = psycopg.Connection[tuple[Any, ...]]
+MICROSECOND = datetime.timedelta(microseconds=1)
+DAY = datetime.timedelta(days=1)
+ZONES = ["Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham", "America/New_York"]
+# New York's 23-hour and 25-hour days of 2026.
+DST_RANGE = (datetime.date(2026, 3, 1), datetime.date(2026, 11, 30))
+
+
+def _usage_around_midnights(world: World, workspace_id: uuid.UUID, zone: zoneinfo.ZoneInfo) -> uuid.UUID:
+    """Usage one microsecond either side of several local midnights, across two models, a
+    project and no project, and on both DST days; returns the project."""
+    agent = world.agent(workspace_id)
+    project = world.project(workspace_id)
+    issue = world.issue(workspace_id, project)
+    today = today_in(zone)
+    days = [today - n * DAY for n in (0, 1, 2, 5, 29, 40, 200)]
+    days += [datetime.date(2026, 3, 8), datetime.date(2026, 3, 9), datetime.date(2026, 11, 1)]
+    for n, day in enumerate(days):
+        edge = local_midnight(day, zone)
+        for k, at in enumerate((edge - MICROSECOND, edge, edge + 7 * datetime.timedelta(hours=1))):
+            if at > datetime.datetime.now(datetime.UTC):
+                continue
+            world.usage(
+                world.task(agent, issue if k % 2 else None),
+                model=f"model-{k % 2}",
+                input_tokens=100 * n + k + 1,
+                output_tokens=k,
+                created_at=at,
+            )
+    return project
+
+
+def _windows(zone: zoneinfo.ZoneInfo) -> list[Window]:
+    return [window_for_days(d, zone) for d in (1, 7, 30, 365)] + [window_for_dates(*DST_RANGE, zone)]
+
+
+async def _assert_paths_agree(
+    database_url: str, workspace_id: uuid.UUID, project_id: uuid.UUID, zone: zoneinfo.ZoneInfo
+) -> int:
+    compared = 0
+    async with await connect(database_url) as conn:
+        for window in _windows(zone):
+            for project in (None, project_id):
+                f = DashboardFilter(workspace_id=workspace_id, window=window, project_id=project)
+                raw = await RAW.daily(conn, f)
+                assert await ROLLUP.daily(conn, f) == raw, (window.first_date, window.days, project)
+                compared += len(raw)
+    return compared
+
+
+async def _rollup_sees_a_changed_prefix(
+    database_url: str, db: Conn, workspace_id: uuid.UUID, zone: zoneinfo.ZoneInfo
+) -> bool:
+    """Adds a token to every prefix of the workspace and tells whether the rollup's 365-day answer
+    moved (it reads those prefixes), then takes the token back."""
+    f = DashboardFilter(workspace_id=workspace_id, window=window_for_days(365, zone))
+    async with await connect(database_url) as conn:
+        before = await ROLLUP.daily(conn, f)
+        changed = db.execute(
+            "UPDATE task_usage_dashboard_daily_split_model SET input_tokens = input_tokens + 1"
+            " WHERE workspace_id = %s",
+            (workspace_id,),
+        ).rowcount
+        assert changed > 0
+        after = await ROLLUP.daily(conn, f)
+        db.execute(
+            "UPDATE task_usage_dashboard_daily_split_model SET input_tokens = input_tokens - 1"
+            " WHERE workspace_id = %s",
+            (workspace_id,),
+        )
+        assert await ROLLUP.daily(conn, f) == before
+    return after != before
+
+
+@pytest.mark.parametrize("zone_name", ZONES)
+async def test_local_days_are_stitched_from_prefixes_exactly(
+    zone_name: str, world: World, db: Conn, database_url: str
+) -> None:
+    zone = zoneinfo.ZoneInfo(zone_name)
+    workspace_id = world.workspace()
+    project_id = _usage_around_midnights(world, workspace_id, zone)
+    await register_zones(database_url, [zone_name])
+    await backfill(database_url)
+
+    assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
+    assert await _rollup_sees_a_changed_prefix(database_url, db, workspace_id, zone)
+
+
+async def test_the_first_read_of_a_zone_registers_its_quarters_and_reads_raw_until_filled(
+    world: World, db: Conn, database_url: str
+) -> None:
+    zone = zoneinfo.ZoneInfo("Asia/Kolkata")
+    workspace_id = world.workspace()
+    project_id = _usage_around_midnights(world, workspace_id, zone)
+    await backfill(database_url)
+
+    assert db.execute("SELECT count(*) FROM task_usage_dashboard_split").fetchone() == (0,)
+    assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
+    # 18:30 UTC is Kolkata's midnight: quarter 74, registered by the read, not filled yet.
+    registered = db.execute("SELECT quarter, filled_from FROM task_usage_dashboard_split").fetchall()
+    assert registered == [(74, None)]
+    assert db.execute("SELECT count(*) FROM task_usage_dashboard_daily_split_model").fetchone() == (0,)
+
+    # One tick fills the newest month; the rest take a fill step per month of history.
+    await catch_up(database_url)
+    [(filled_from,)] = db.execute("SELECT filled_from::text FROM task_usage_dashboard_split").fetchall()
+    assert filled_from is not None
+    assert filled_from != "-infinity"
+    assert datetime.date.fromisoformat(filled_from) > today_in(zone) - 40 * DAY
+    assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
+    assert await fill_splits(database_url) > 0
+    filled = db.execute("SELECT filled_from = '-infinity' FROM task_usage_dashboard_split").fetchall()
+    assert filled == [(True,)]
+    assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
+    assert await _rollup_sees_a_changed_prefix(database_url, db, workspace_id, zone)
+
+
+async def test_writes_after_the_fill_are_read_fresh_then_stitched_after_a_tick(
+    world: World, db: Conn, database_url: str
+) -> None:
+    zone = zoneinfo.ZoneInfo("Asia/Kathmandu")
+    workspace_id = world.workspace()
+    project_id = _usage_around_midnights(world, workspace_id, zone)
+    await register_zones(database_url, ["Asia/Kathmandu"])
+    await backfill(database_url)
+
+    # New usage on both sides of yesterday's local midnight, a re-report and a deletion: queued,
+    # not rolled up, and read fresh.
+    agent = world.agent(workspace_id)
+    edge = local_midnight(today_in(zone) - DAY, zone)
+    world.usage(world.task(agent), model="late", input_tokens=7, created_at=edge - MICROSECOND)
+    world.usage(world.task(agent), model="late", input_tokens=9, created_at=edge)
+    db.execute(
+        "UPDATE task_usage SET input_tokens = input_tokens + 5"
+        " WHERE id = (SELECT id FROM task_usage ORDER BY created_at LIMIT 1)"
+    )
+    db.execute(
+        "DELETE FROM task_usage WHERE id = (SELECT id FROM task_usage ORDER BY created_at DESC LIMIT 1)"
+    )
+    assert db.execute("SELECT count(*) > 0 FROM task_usage_dashboard_dirty").fetchone() == (True,)
+    assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
+
+    await catch_up(database_url)
+    assert db.execute("SELECT count(*) FROM task_usage_dashboard_dirty").fetchone() == (0,)
+    assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
+    assert await _rollup_sees_a_changed_prefix(database_url, db, workspace_id, zone)
+
+
+async def test_a_task_with_a_provider_spelled_two_ways_across_a_utc_midnight_counts_once(
+    world: World, db: Conn, database_url: str
+) -> None:
+    zone = zoneinfo.ZoneInfo("Asia/Kolkata")
+    workspace_id = world.workspace()
+    project_id = _usage_around_midnights(world, workspace_id, zone)
+    # One Kolkata day holds this UTC midnight (05:30 local): the task's two rows are one
+    # (provider, model) once normalized, on two UTC days, so the day counts the task once.
+    utc_midnight = datetime.datetime.combine(today_in(zone) - 3 * DAY, datetime.time(), datetime.UTC)
+    task = world.task(world.agent(workspace_id))
+    world.usage(task, provider="OpenAI", model="gpt-5", input_tokens=1, created_at=utc_midnight - MICROSECOND)
+    world.usage(task, provider="openai", model="gpt-5", input_tokens=2, created_at=utc_midnight)
+    await register_zones(database_url, ["Asia/Kolkata"])
+    await backfill(database_url)
+
+    assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
+    f = DashboardFilter(workspace_id=workspace_id, window=window_for_days(7, zone))
+    async with await connect(database_url) as conn:
+        [row] = [r for r in await ROLLUP.daily(conn, f) if r.model == "gpt-5"]
+    assert (row.input_tokens, row.task_count) == (3, 1)
