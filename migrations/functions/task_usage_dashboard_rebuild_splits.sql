@@ -13,6 +13,10 @@ LANGUAGE plpgsql
 SET plan_cache_mode = force_custom_plan
 SET work_mem = '64MB'
 AS $$
+DECLARE
+    v_day date;
+    v_start timestamptz;
+    v_until timestamptz;
 BEGIN
     IF NOT EXISTS (
         SELECT 1
@@ -22,21 +26,28 @@ BEGIN
     ) THEN
         RETURN;
     END IF;
+    -- A statement per day, planned with its own bounds: one day's rows hash, where a plan for
+    -- an unknown list of days guesses millions of rows and sorts them.
+    FOR v_day IN
+        SELECT DISTINCT u.day
+        FROM unnest(p_days) AS u (day)
+    LOOP
+    v_start := v_day::timestamp AT TIME ZONE 'UTC';
+    v_until := v_start + INTERVAL '15 minutes' * (
+        SELECT max(s.quarter)
+        FROM task_usage_dashboard_split AS s
+        WHERE s.quarter = p_quarter
+            OR (p_quarter IS NULL AND s.filled_from <= v_day)
+    );
+    CONTINUE WHEN v_until IS NULL;
     WITH cut AS (
         SELECT
-            d.day AS bucket_date,
+            v_day AS bucket_date,
             s.quarter,
-            d.day::timestamp AT TIME ZONE 'UTC' AS day_start,
-            d.day::timestamp AT TIME ZONE 'UTC' + s.quarter * INTERVAL '15 minutes' AS cut_at
-        FROM (SELECT DISTINCT u.day FROM unnest(p_days) AS u (day)) AS d
-        JOIN task_usage_dashboard_split AS s
-            ON s.quarter = p_quarter
-            OR (p_quarter IS NULL AND s.filled_from <= d.day)
-    ),
-    span AS (
-        SELECT bucket_date, day_start, max(cut_at) AS cut_at
-        FROM cut
-        GROUP BY bucket_date, day_start
+            v_start + s.quarter * INTERVAL '15 minutes' AS cut_at
+        FROM task_usage_dashboard_split AS s
+        WHERE s.quarter = p_quarter
+            OR (p_quarter IS NULL AND s.filled_from <= v_day)
     ),
     usage AS (
         SELECT
@@ -46,25 +57,24 @@ BEGIN
             i.project_id,
             lower(btrim(u.provider)) AS provider,
             u.model,
-            u.task_id,
             u.input_tokens,
             u.output_tokens,
             u.cache_read_tokens,
             u.cache_write_tokens,
             u.cost_usd_ticks
-        FROM span AS d
-        JOIN task_usage AS u
-            ON u.created_at >= d.day_start
-            AND u.created_at < d.cut_at
+        FROM task_usage AS u
         JOIN cut AS c
-            ON c.bucket_date = d.bucket_date
-            AND u.created_at < c.cut_at
+            ON u.created_at < c.cut_at
         JOIN agent_task_queue AS t
             ON t.id = u.task_id
         JOIN agent AS a
             ON a.id = t.agent_id
         LEFT JOIN issue AS i
             ON i.id = t.issue_id
+        -- Constant bounds, so the plan reads the day's range by task_usage_created_at_idx and
+        -- looks each row's task up by primary key.
+        WHERE u.created_at >= v_start
+            AND u.created_at < v_until
     ),
     -- The workspace's prefix and each project's; usage without a project only in the former.
     sums AS (
@@ -91,7 +101,11 @@ BEGIN
                 AS uncosted_cache_read_tokens,
             coalesce(sum(cache_write_tokens) FILTER (WHERE coalesce(cost_usd_ticks, 0) <= 0), 0)::bigint
                 AS uncosted_cache_write_tokens,
-            count(DISTINCT task_id) AS task_count
+            -- Rows, not distinct tasks: each (task, provider, model) is one row at one instant,
+            -- except for a task whose provider is spelled two ways, and the zone read takes every
+            -- day such a task has usage on from raw rows, never from these prefixes. Counting
+            -- rows lets the grouping sets hash instead of sorting every row.
+            count(*) AS task_count
         FROM usage
         GROUP BY GROUPING SETS (
             (workspace_id, bucket_date, quarter, provider, model),
@@ -167,10 +181,9 @@ BEGIN
     ),
     gone AS (
         SELECT l.workspace_id, l.project_id, l.bucket_date, l.quarter, l.provider, l.model
-        FROM cut AS c
-        JOIN task_usage_dashboard_daily_split_model AS l
-            ON l.bucket_date = c.bucket_date
-            AND l.quarter = c.quarter
+        FROM task_usage_dashboard_daily_split_model AS l
+        WHERE l.bucket_date = v_day
+            AND l.quarter IN (SELECT c.quarter FROM cut AS c)
         EXCEPT
         SELECT workspace_id, project_id, bucket_date, quarter, provider, model
         FROM fresh
@@ -183,5 +196,6 @@ BEGIN
         AND l.quarter = g.quarter
         AND l.provider = g.provider
         AND l.model = g.model;
+    END LOOP;
 END;
 $$;
