@@ -14,7 +14,7 @@
 -- the newest day, a month per tick, so the prefixes are exact on every day from filled_from on
 -- (NULL: none yet). Reads take the other days from raw rows.
 CREATE TABLE task_usage_dashboard_split (
-    quarter smallint PRIMARY KEY CHECK (quarter BETWEEN 1 AND 95),
+    quarter int PRIMARY KEY CHECK (quarter BETWEEN 1 AND 95),
     filled_from date,
     registered_at timestamptz NOT NULL DEFAULT now()
 );
@@ -27,7 +27,7 @@ CREATE TABLE task_usage_dashboard_daily_split_model (
     workspace_id uuid NOT NULL,
     project_id uuid NOT NULL,
     bucket_date date NOT NULL,
-    quarter smallint NOT NULL,
+    quarter int NOT NULL,
     provider text NOT NULL,
     model text NOT NULL,
     input_tokens bigint NOT NULL,

@@ -133,9 +133,9 @@ local_day AS (
         s.at AS starts_at,
         f.at AS ends_at,
         s.day AS first_day,
-        (s.seconds / 900)::smallint AS first_quarter,
+        (s.seconds / 900)::int AS first_quarter,
         f.day AS end_day,
-        (f.seconds / 900)::smallint AS end_quarter,
+        (f.seconds / 900)::int AS end_quarter,
         -- The UTC days after the last one the local day touches.
         CASE WHEN f.seconds = 0 THEN f.day ELSE f.day + 1 END AS after_day,
         mod(s.seconds, 900) = 0 AND mod(f.seconds, 900) = 0 AS on_quarters
@@ -254,7 +254,7 @@ prefix AS MATERIALIZED (
         AND p.project_id = coalesce(CAST(:project_id AS uuid), '00000000-0000-0000-0000-000000000000'::uuid)
         AND p.bucket_date >= :since_day
         AND p.bucket_date <= :until_day
-        AND p.quarter = ANY (CAST(:quarters AS smallint[]))
+        AND p.quarter = ANY (CAST(:quarters AS int[]))
 ),
 -- What the first UTC day held before the local day began.
 before_start AS (

@@ -144,7 +144,7 @@ ANALYZE
 -- tick fills and keeps the prefixes that stitch those local days; known ones stay as they are.
 INSERT INTO task_usage_dashboard_split (quarter)
 SELECT DISTINCT u.quarter
-FROM unnest(CAST(:quarters AS smallint[])) AS u (quarter)
+FROM unnest(CAST(:quarters AS int[])) AS u (quarter)
 WHERE NOT EXISTS (
     SELECT 1
     FROM task_usage_dashboard_split AS s

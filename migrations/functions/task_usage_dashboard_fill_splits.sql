@@ -8,7 +8,7 @@
 CREATE OR REPLACE FUNCTION task_usage_dashboard_fill_splits() RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_quarter smallint;
+    v_quarter int;
     v_filled_from date;
     v_oldest date;
     v_end date;

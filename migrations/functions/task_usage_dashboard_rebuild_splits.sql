@@ -6,7 +6,7 @@
 -- left alone, prefixes that recompute to nothing are deleted. Called wherever the daily levels
 -- are rebuilt, so a tick or a backfill keeps them exact on the days it rebuilds; with no
 -- registered quarter it costs one probe of the registry.
-CREATE OR REPLACE FUNCTION task_usage_dashboard_rebuild_splits(p_days date [], p_quarter smallint DEFAULT NULL)
+CREATE OR REPLACE FUNCTION task_usage_dashboard_rebuild_splits(p_days date [], p_quarter int DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
 -- Planned with the real days: a generic plan would guess a third of task_usage for any range.
