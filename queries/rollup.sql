@@ -7,17 +7,24 @@ SELECT rollup_task_usage_dashboard_daily();
 -- Blocks until the rollup lock is free; the caller runs it in autocommit so it is released at once.
 SELECT task_usage_dashboard_rollup_wait()::text;
 
--- name: rollup_queue_high_water()$
--- The newest queued key visible now: a tick run is done when no key up to it remains.
-SELECT coalesce(max(id), 0)
-FROM task_usage_dashboard_dirty;
+-- name: rollup_queue_high_water()^
+-- The newest queued key of each rollup visible now: a tick run is done when no key up to them
+-- remains.
+SELECT
+    (SELECT coalesce(max(id), 0) FROM task_usage_dashboard_dirty) AS usage_key,
+    (SELECT coalesce(max(id), 0) FROM task_run_dashboard_dirty) AS run_key;
 
--- name: rollup_queue_has_keys_up_to(high_water)$
--- Whether any key enqueued up to the high-water mark is still waiting (primary key range).
+-- name: rollup_queue_has_keys_up_to(usage_key, run_key)$
+-- Whether any key enqueued up to the high-water marks is still waiting (primary key ranges).
 SELECT EXISTS (
     SELECT 1
     FROM task_usage_dashboard_dirty
-    WHERE id <= :high_water
+    WHERE id <= :usage_key
+)
+OR EXISTS (
+    SELECT 1
+    FROM task_run_dashboard_dirty
+    WHERE id <= :run_key
 );
 
 -- name: record_rollup_failure(message)!
@@ -29,7 +36,8 @@ SET last_error = :message,
 WHERE id = 1;
 
 -- name: get_rollup_status()^
--- Everything an operator needs to judge the rollup: the state row, lag, queue depth and age,
+-- Everything an operator needs to judge the rollup: the state row, lag, queue depth and age
+-- (both rollups' queues),
 -- and the newest usage change not yet covered by the watermark (task_usage_updated_at_idx and
 -- task_usage_created_at_idx answer the max() reads from the index end).
 SELECT
@@ -57,7 +65,13 @@ CROSS JOIN (
         count(*) AS depth,
         count(DISTINCT bucket_date) AS days,
         min(enqueued_at) AS oldest
-    FROM task_usage_dashboard_dirty
+    FROM (
+        SELECT bucket_date, enqueued_at
+        FROM task_usage_dashboard_dirty
+        UNION ALL
+        SELECT bucket_date, enqueued_at
+        FROM task_run_dashboard_dirty
+    ) AS keys
 ) AS q
 CROSS JOIN (
     SELECT greatest(
@@ -89,12 +103,27 @@ SELECT pg_advisory_unlock(task_usage_dashboard_rollup_lock_key());
 
 -- name: get_backfill_bounds()^
 -- The instant a new backfill stamps as its watermark (fixed before walking) and the oldest and
--- newest usage there is (task_usage_created_at_idx answers min() and max() from its ends): rows
--- dated after now must be rebuilt too, or the watermark would claim them.
+-- newest usage row or terminal run there is (task_usage_created_at_idx and
+-- agent_task_queue_terminal_completed_at_idx answer min() and max() from their ends): rows dated
+-- after now must be rebuilt too, or the watermark would claim them.
 SELECT
     now() AS upper_bound,
-    (SELECT min(created_at) FROM task_usage) AS oldest_usage_at,
-    (SELECT max(created_at) FROM task_usage) AS newest_usage_at;
+    least(
+        (SELECT min(created_at) FROM task_usage),
+        (
+            SELECT min(completed_at)
+            FROM agent_task_queue
+            WHERE status IN ('completed', 'failed', 'cancelled')
+        )
+    ) AS oldest_at,
+    greatest(
+        (SELECT max(created_at) FROM task_usage),
+        (
+            SELECT max(completed_at)
+            FROM agent_task_queue
+            WHERE status IN ('completed', 'failed', 'cancelled')
+        )
+    ) AS newest_at;
 
 -- name: count_usage_between(p_from, p_to)$
 -- Usage rows in [p_from, p_to): the dry run's size of a slice (task_usage_created_at_idx).
@@ -137,7 +166,11 @@ ANALYZE
     task_usage_dashboard_monthly_agent_model,
     task_usage_dashboard_monthly_project_agent_model,
     task_usage_dashboard_daily_split_model,
-    task_usage_dashboard_daily_task_model;
+    task_usage_dashboard_daily_task_model,
+    task_run_dashboard_daily,
+    task_run_dashboard_daily_agent,
+    task_run_dashboard_monthly_agent,
+    task_run_dashboard_daily_split;
 
 -- name: register_rollup_splits(quarters)!
 -- Registers the quarter hours of UTC where a viewer's local midnights fall (1 to 95), so the

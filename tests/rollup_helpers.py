@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from app.api.read_path import RAW, ROLLUP
 from app.db import queries
 from app.db.queries import DashboardFilter
 from app.rollup.backfill import BackfillPlan, plan_backfill, run_backfill
@@ -246,17 +247,22 @@ def bucket_tokens(db: Conn, workspace_id: uuid.UUID) -> dict[tuple[datetime.date
 def assert_no_orphan_rollup_rows(db: Conn) -> None:
     """No rollup row names a workspace or agent that is gone (nor an agent of another workspace).
 
-    Checks task_usage_dashboard_daily and every other rollup table (task_usage_dashboard_*) that
-    carries a workspace_id or agent_id column, so derived read levels are covered too.
+    Checks task_usage_dashboard_daily and every other table of both rollups
+    (task_usage_dashboard_*, task_run_dashboard_*) that carries a workspace_id or agent_id column,
+    so derived read levels are covered too. The run queue's keys name the workspace of a
+    delete, so it is left out.
     """
     columns = db.execute(
         "SELECT table_name, array_agg(column_name::text) FROM information_schema.columns"
-        " WHERE table_schema = current_schema() AND starts_with(table_name, 'task_usage_dashboard_')"
+        " WHERE table_schema = current_schema()"
+        "   AND (starts_with(table_name, 'task_usage_dashboard_')"
+        "     OR starts_with(table_name, 'task_run_dashboard_'))"
+        "   AND table_name <> 'task_run_dashboard_dirty'"
         "   AND column_name IN ('workspace_id', 'agent_id')"
         " GROUP BY table_name"
     ).fetchall()
     checked = {str(name) for name, _ in columns}
-    assert "task_usage_dashboard_daily" in checked
+    assert {"task_usage_dashboard_daily", "task_run_dashboard_daily_agent"} <= checked
     for name, cols in columns:
         table = sql.Identifier(str(name))
         conditions: list[sql.Composable] = []
@@ -279,23 +285,36 @@ def assert_no_orphan_rollup_rows(db: Conn) -> None:
         assert row[0] == 0, f"{name}: {row[0]} row(s) without their workspace or agent"
 
 
-# The tables the rollup derives from raw usage: every task_usage_dashboard_* table but the state
-# row, the queue, the registry of quarters and the list of respelled tasks (kept by triggers, not
-# rebuilt),
-# read from the catalog so a new level is never left out of a check.
+# The tables the rollups derive from raw usage and runs: every task_usage_dashboard_* and
+# task_run_dashboard_* table but the state row, the queues, the registry of quarters and the list
+# of respelled tasks (kept by triggers, not rebuilt), read from the catalog so a new level is
+# never left out of a check.
 ROLLUP_TABLES_SQL = r"""
 SELECT relname
 FROM pg_class
 WHERE relkind = 'r'
     AND relnamespace = 'public'::regnamespace
-    AND relname LIKE 'task\_usage\_dashboard\_%'
+    AND (relname LIKE 'task\_usage\_dashboard\_%' OR relname LIKE 'task\_run\_dashboard\_%')
     AND relname NOT IN (
         'task_usage_dashboard_rollup_state',
         'task_usage_dashboard_dirty',
+        'task_run_dashboard_dirty',
         'task_usage_dashboard_split',
         'task_usage_dashboard_respelled_task'
     )
 ORDER BY relname
+"""
+
+# Run rollup rows whose workspace is gone or whose agent is gone or now in another workspace.
+RUN_ROLLUP_ORPHANS_SQL = """
+SELECT count(*)
+FROM task_run_dashboard_daily_agent AS r
+WHERE NOT EXISTS (
+    SELECT 1
+    FROM agent AS a
+    WHERE a.id = r.agent_id
+        AND a.workspace_id = r.workspace_id
+)
 """
 
 
@@ -339,6 +358,18 @@ async def assert_rollup_matches_raw(
                 rollup_agents = await queries.list_dashboard_usage_by_agent_rollup(conn, f)
                 assert rollup_agents == raw_agents, f"by-agent differs for {where}"
                 compared += len(raw_daily) + len(raw_agents)
+                compared += await assert_run_routes_match(conn, f, where)
+    return compared
+
+
+async def assert_run_routes_match(conn: AsyncConn, f: DashboardFilter, where: str) -> int:
+    """agent-runtime, runtime/daily, failures/daily and failures/by-agent agree on both read
+    paths for one filter; returns how many raw rows were compared."""
+    compared = 0
+    for route in ("agent_runtime", "runtime_daily", "failures_daily", "failures_by_agent"):
+        raw = await getattr(RAW, route)(conn, f)
+        assert await getattr(ROLLUP, route)(conn, f) == raw, f"{route} differs for {where}"
+        compared += len(raw)
     return compared
 
 

@@ -59,6 +59,16 @@ class History:
     projects: dict[uuid.UUID, list[uuid.UUID]]
 
 
+def run(k: int, completed_at: datetime.datetime) -> dict[str, Any]:
+    """A terminal run that ended at completed_at: completed, failed or cancelled by k."""
+    return {
+        "status": ("completed", "failed", "cancelled")[k % 3],
+        "started_at": completed_at - datetime.timedelta(minutes=k + 1),
+        "completed_at": completed_at,
+        "failure_reason": "timeout" if k % 3 == 1 else None,
+    }
+
+
 def history(world: World) -> History:
     workspaces: list[uuid.UUID] = []
     projects: dict[uuid.UUID, list[uuid.UUID]] = {}
@@ -68,12 +78,12 @@ def history(world: World) -> History:
         project = world.project(ws)
         issue = world.issue(ws, project)
         for days_ago in DAYS_AGO:
-            task = world.task(agent, issue if days_ago % 2 else None)
+            task = world.task(agent, issue if days_ago % 2 else None, **run(days_ago, at(days_ago)))
             world.usage(
                 task, model=f"m{n}", input_tokens=days_ago + 1, output_tokens=n, created_at=at(days_ago)
             )
         for k, ts in enumerate(month_edge_instants()):
-            task = world.task(agent, issue if k % 2 else None)
+            task = world.task(agent, issue if k % 2 else None, **run(k, ts))
             world.usage(task, model="edge", input_tokens=1_000 * (k + 1), created_at=ts)
         workspaces.append(ws)
         projects[ws] = [project]

@@ -31,6 +31,7 @@ from tests.rollup_helpers import (
     Conn,
     advisory_locks,
     assert_matches,
+    assert_run_routes_match,
     at,
     backfill,
     catch_up,
@@ -701,7 +702,8 @@ async def test_reads_in_one_snapshot_agree_while_writers_and_ticks_run(
     written = [0]
 
     def write() -> int:
-        # Reports and re-reports across three UTC days, one commit each, as the platform sends them.
+        # Reports and re-reports across three UTC days, one commit each, as the platform sends
+        # them; and runs ending, failing and being requeued on those days.
         with psycopg.connect(database_url, autocommit=True) as writer:
             while not done.is_set():
                 n = written[0]
@@ -711,6 +713,18 @@ async def test_reads_in_one_snapshot_agree_while_writers_and_ticks_run(
                     " ON CONFLICT (task_id, provider, model)"
                     " DO UPDATE SET input_tokens = task_usage.input_tokens + 1, updated_at = now()",
                     (tasks[n % 3], f"m{n % 7}", at(n % 3, hour=n % 24)),
+                )
+                ended_at = at(n % 3, hour=n % 24, minute=n % 60)
+                writer.execute(
+                    "UPDATE agent_task_queue SET status = %s, failure_reason = %s,"
+                    " started_at = %s, completed_at = %s WHERE id = %s",
+                    (
+                        ("completed", "failed", "queued")[n % 3],
+                        f"reason-{n % 2}",
+                        ended_at - datetime.timedelta(seconds=n),
+                        ended_at,
+                        tasks[(n + 1) % 3],
+                    ),
                 )
                 written[0] = n + 1
         return written[0]
@@ -739,6 +753,7 @@ async def test_reads_in_one_snapshot_agree_while_writers_and_ticks_run(
                         assert await queries.list_dashboard_usage_daily_rollup(reader, f) == raw
                         raw_agents = await queries.list_dashboard_usage_by_agent(reader, f)
                         assert await queries.list_dashboard_usage_by_agent_rollup(reader, f) == raw_agents
+                        compared += await assert_run_routes_match(reader, f, "a snapshot mid-burst")
                     compared += len(raw)
             finally:
                 done.set()

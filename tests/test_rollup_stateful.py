@@ -61,6 +61,7 @@ from app.rollup.tick import tick_until_caught_up
 from app.window import window_for_days, zone_named
 from tests.rollup_helpers import (
     PROJECT_MONTH_MISMATCHES_SQL,
+    RUN_ROLLUP_ORPHANS_SQL,
     TASK_LEVEL_MISMATCHES_SQL,
     WEEK_LEVEL_MISMATCHES_SQL,
 )
@@ -131,7 +132,25 @@ TIME_OFFSETS = st.sampled_from(
 TOKENS = st.integers(min_value=0, max_value=2**40)
 TOKEN_COUNTS = st.tuples(TOKENS, TOKENS, TOKENS, TOKENS)
 
+# A run's status, failure reason and, for its completed_at, a day offset as for usage.
+RUN_STATUSES = st.sampled_from(
+    ["completed", "completed", "failed", "failed", "cancelled", "running", "queued"]
+)
+FAILURE_REASONS = st.sampled_from([None, "", "timeout", "agent_error", "a-reason-added-later"])
+RUN_LENGTHS = st.sampled_from(
+    [
+        None,
+        datetime.timedelta(0),
+        datetime.timedelta(microseconds=1),
+        datetime.timedelta(milliseconds=499),
+        datetime.timedelta(milliseconds=500),
+        datetime.timedelta(minutes=7, seconds=3),
+        datetime.timedelta(hours=30),
+    ]
+)
+
 TASKS_WITH_USAGE = "SELECT DISTINCT task_id FROM task_usage"
+TERMINAL_TASKS = "SELECT id FROM agent_task_queue WHERE completed_at IS NOT NULL"
 ISSUES_IN_A_PROJECT = "SELECT id FROM issue WHERE project_id IS NOT NULL"
 ISSUES_WITH_USAGE = (
     "SELECT DISTINCT t.issue_id FROM agent_task_queue AS t JOIN task_usage AS u ON u.task_id = t.id"
@@ -219,14 +238,17 @@ async def _reset(conn: AConn) -> None:
 
 
 async def _tick_sql_until_empty(conn: AConn) -> None:
-    """`SELECT rollup_task_usage_dashboard_daily()` until the queue is empty."""
+    """`SELECT rollup_task_usage_dashboard_daily()` until both queues are empty."""
     for _ in range(1000):
         cur = await conn.execute("SELECT rollup_task_usage_dashboard_daily()")
         row = await cur.fetchone()
         assert row is not None
         assert row[0] is not None, "no other tick runs, yet the tick found its lock busy"
         assert row[0] >= 0, "the tick step failed"
-        cur = await conn.execute("SELECT EXISTS (SELECT 1 FROM task_usage_dashboard_dirty)")
+        cur = await conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM task_usage_dashboard_dirty)"
+            " OR EXISTS (SELECT 1 FROM task_run_dashboard_dirty)"
+        )
         left = await cur.fetchone()
         assert left is not None
         if not left[0]:
@@ -412,6 +434,7 @@ class RollupMachine(RuleBasedStateMachine):
         self._new_task(tz, self._new_agent(tz, other), None)
         for task in self.tasks:
             self._insert_usage(data, 1, task)
+            self._set_run(tz, data, task)
         self._insert_usage(data, data.draw(st.integers(min_value=0, max_value=4), label="rows"))
         # Rolled up before the first rule: a later write that fails to invalidate what it moves
         # leaves a stale bucket for the next check to find.
@@ -685,6 +708,48 @@ class RollupMachine(RuleBasedStateMachine):
         self.quick_tasks.remove(task)
         self._maybe_tick(data)
 
+    # ---- runs ------------------------------------------------------------------------------
+
+    def _set_run(self, tz: str, data: st.DataObject, task: uuid.UUID) -> None:
+        """The task's status, failure reason, completed_at (near a UTC midnight, or none) and
+        started_at (before it by a run length that rounds either way, or none), as the platform's
+        task lifecycle writes them, even out of order."""
+        completed_at = data.draw(st.one_of(st.none(), st.just(self._created_at(data))), label="completed_at")
+        length = data.draw(RUN_LENGTHS, label="run length")
+        started_at = None if completed_at is None or length is None else completed_at - length
+        self._write(
+            tz,
+            "UPDATE agent_task_queue SET status = %(s)s, failure_reason = %(r)s, started_at = %(st)s,"
+            " completed_at = %(c)s WHERE id = %(t)s",
+            {
+                "s": data.draw(RUN_STATUSES, label="status"),
+                "r": data.draw(FAILURE_REASONS, label="failure reason"),
+                "st": started_at,
+                "c": completed_at,
+                "t": task,
+            },
+        )
+
+    @precondition(lambda self: self.tasks)
+    @rule(data=st.data())
+    def run_task(self, data: st.DataObject) -> None:
+        """A task starts, finishes, fails with a reason, is cancelled, or is reset, at any time."""
+        tz = data.draw(st.sampled_from(TIME_ZONES), label="writer TimeZone")
+        self._set_run(tz, data, self._pick(data, self.tasks, TERMINAL_TASKS, "task"))
+        self._maybe_tick(data)
+
+    @precondition(lambda self: self.tasks and len(self.agents) > 1)
+    @rule(data=st.data())
+    def reassign_task(self, data: st.DataObject) -> None:
+        """A task moves to another agent (of any workspace): its run and usage follow the agent."""
+        tz = data.draw(st.sampled_from(TIME_ZONES), label="writer TimeZone")
+        task = self._pick(data, self.tasks, TERMINAL_TASKS, "task")
+        agent = data.draw(st.sampled_from(self.agents), label="agent")
+        self._write(
+            tz, "UPDATE agent_task_queue SET agent_id = %(a)s WHERE id = %(t)s", {"a": agent, "t": task}
+        )
+        self._maybe_tick(data)
+
     # ---- ticks and the check ---------------------------------------------------------------
 
     @precondition(lambda self: self.wrote_since_tick)
@@ -745,6 +810,10 @@ class RollupMachine(RuleBasedStateMachine):
         orphans = await cur.fetchone()
         assert orphans is not None
         assert orphans[0] == 0, "rollup rows of a deleted agent or workspace survived the tick"
+        cur = await conn.execute(RUN_ROLLUP_ORPHANS_SQL)
+        orphans = await cur.fetchone()
+        assert orphans is not None
+        assert orphans[0] == 0, "run rollup rows of a deleted agent or workspace survived the tick"
         for level_check, level in (
             (TASK_LEVEL_MISMATCHES_SQL, "the per-task level differs from raw usage"),
             (PROJECT_MONTH_MISMATCHES_SQL, "the monthly per-project level differs from the base table"),
@@ -778,6 +847,7 @@ class RollupMachine(RuleBasedStateMachine):
                     raw_by_agent = await queries.list_dashboard_usage_by_agent(conn, f)
                     rollup_by_agent = await queries.list_dashboard_usage_by_agent_rollup(conn, f)
                     assert rollup_by_agent == raw_by_agent, f"usage/by-agent differs: {where}"
+                    await _compare_run_routes(conn, f, where)
             for days in VIEWER_WINDOW_DAYS:
                 f = DashboardFilter(workspace_id=ws, window=window_for_days(days, zone_named(reader_tz), now))
                 where = f"workspace {ws}, days={days} viewed in {reader_tz}"
@@ -787,6 +857,23 @@ class RollupMachine(RuleBasedStateMachine):
                 assert await ROLLUP.by_agent(conn, f) == await RAW.by_agent(conn, f), (
                     f"by-agent differs: {where}"
                 )
+                await _compare_run_routes(conn, f, where)
+
+
+async def _compare_run_routes(conn: AConn, f: DashboardFilter, where: str) -> None:
+    """The four run routes on both read paths."""
+    assert await ROLLUP.agent_runtime(conn, f) == await RAW.agent_runtime(conn, f), (
+        f"agent-runtime differs: {where}"
+    )
+    assert await ROLLUP.runtime_daily(conn, f) == await RAW.runtime_daily(conn, f), (
+        f"runtime/daily differs: {where}"
+    )
+    assert await ROLLUP.failures_daily(conn, f) == await RAW.failures_daily(conn, f), (
+        f"failures/daily differs: {where}"
+    )
+    assert await ROLLUP.failures_by_agent(conn, f) == await RAW.failures_by_agent(conn, f), (
+        f"failures/by-agent differs: {where}"
+    )
 
 
 async def _connect(url: str) -> AConn:

@@ -26,6 +26,7 @@ from tests.rollup_helpers import (
     day,
     rollup_rows,
     task_level_mismatches,
+    tick,
 )
 from tests.world import World, today_utc
 
@@ -45,6 +46,13 @@ def queued_keys(db: Conn) -> list[tuple[object, object]]:
         (r[0], r[1])
         for r in db.execute("SELECT bucket_date, task_id FROM task_usage_dashboard_dirty ORDER BY id")
     ]
+
+
+def tick_as_0003_did(db: Conn) -> None:
+    """Tick steps until the usage queue is empty: today's catch-up also reads the run queue of
+    later migrations, which a 0003 schema does not have."""
+    while queued_keys(db):
+        assert (tick(db) or 0) >= 0
 
 
 async def test_upgrading_from_0002_rebuilds_the_recent_days_and_stays_exact(
@@ -72,7 +80,7 @@ async def test_upgrading_from_0002_rebuilds_the_recent_days_and_stays_exact(
         assert Runner(empty_database_url, migrations).up() == ["0003"]
         # The rolled-up days inside the horizon are queued whole; the old one is not.
         assert set(queued_keys(db)) == {(day(d), None) for d in (0, 3, 20)}
-        await catch_up(empty_database_url)
+        tick_as_0003_did(db)
         assert task_level_days(db) == {day(0), day(3), day(20)}
 
         # Task-by-task from now on: a re-report and a move to another project.
@@ -82,7 +90,7 @@ async def test_upgrading_from_0002_rebuilds_the_recent_days_and_stays_exact(
             (task,),
         )
         db.execute("UPDATE issue SET project_id = %s WHERE id = %s", (other_project, issue))
-        await catch_up(empty_database_url)
+        tick_as_0003_did(db)
         # The read path is today's: it needs the later migrations too, and 0005 (provider and
         # cost in every level) empties the rollup for a new backfill.
         assert "0005" in Runner(empty_database_url).up()

@@ -30,7 +30,7 @@ from app.api.errors import (
 from app.api.head import DashboardApp
 from app.api.health import healthz
 from app.api.me import me
-from app.api.read_path import ReadPathChooser, UsageReadPath
+from app.api.read_path import DashboardReadPath, ReadPathChooser
 from app.config import Settings, load_settings
 from app.db.embedded import start_embedded
 from app.db.pool import create_pool
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     conninfo = settings.database_url or start_embedded(settings.data_dir)
     chooser = ReadPathChooser(settings.rollup_mode)
 
-    async def provide_read_path(db: Db) -> UsageReadPath:
+    async def provide_read_path(db: Db) -> DashboardReadPath:
         return await chooser.choose(db)
 
     @asynccontextmanager

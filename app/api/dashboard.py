@@ -62,34 +62,34 @@ class DashboardController(Controller):
 
     @get("/agent-runtime", responses=_ERRORS, summary="Run time of terminal runs per agent")
     async def agent_runtime(
-        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep
+        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep, read_path: ReadPath
     ) -> Response[list[AgentRunTime]]:
         """One row per agent, longest total run time first."""
-        rows = await queries.list_dashboard_agent_run_time(db, dashboard_filter)
+        rows = await read_path.agent_runtime(db, dashboard_filter)
         return reply(rows, AgentRunTime, "agent-runtime", dashboard_request.csv, dashboard_filter)
 
     @get("/runtime/daily", responses=_ERRORS, summary="Run time of terminal runs per local day")
     async def runtime_daily(
-        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep
+        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep, read_path: ReadPath
     ) -> Response[list[DailyRunTime]]:
         """One row per local date of completion, newest first; the runs agent-runtime counts."""
-        rows = await queries.list_dashboard_runtime_daily(db, dashboard_filter)
+        rows = await read_path.runtime_daily(db, dashboard_filter)
         return reply(rows, DailyRunTime, "runtime-daily", dashboard_request.csv, dashboard_filter)
 
     @get("/failures/daily", responses=_ERRORS, summary="Finished runs per local day and failure reason")
     async def failures_daily(
-        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep
+        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep, read_path: ReadPath
     ) -> Response[list[DailyFailures]]:
         """One row per (date, failure_reason), newest first; "" counts the completed runs."""
-        rows = await queries.list_dashboard_failures_daily(db, dashboard_filter)
+        rows = await read_path.failures_daily(db, dashboard_filter)
         return reply(rows, DailyFailures, "failures-daily", dashboard_request.csv, dashboard_filter)
 
     @get("/failures/by-agent", responses=_ERRORS, summary="Finished runs per agent and failure reason")
     async def failures_by_agent(
-        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep
+        self, db: Db, dashboard_filter: Filter, dashboard_request: DashboardRequestDep, read_path: ReadPath
     ) -> Response[list[AgentFailures]]:
         """One row per (agent, failure_reason), by agent id then reason."""
-        rows = await queries.list_dashboard_failures_by_agent(db, dashboard_filter)
+        rows = await read_path.failures_by_agent(db, dashboard_filter)
         return reply(rows, AgentFailures, "failures-by-agent", dashboard_request.csv, dashboard_filter)
 
     @get("/agents", responses=_ERRORS, summary="The agents the caller may see, to label rows")

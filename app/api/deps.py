@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
-from app.api.read_path import UsageReadPath
+from app.api.read_path import DashboardReadPath
 from app.config import Settings
 from app.db.queries import Connection, DashboardFilter
 
@@ -17,8 +17,8 @@ Db = NamedDependency[Connection]
 Filter = NamedDependency[DashboardFilter]
 """The authenticated request's DashboardFilter, injected by the name `dashboard_filter`."""
 
-ReadPath = NamedDependency[UsageReadPath]
-"""The request's usage read path (raw or rollup, by mode and backfill), injected as `read_path`."""
+ReadPath = NamedDependency[DashboardReadPath]
+"""The request's dashboard read path (raw or rollup, by mode and backfill), injected as `read_path`."""
 
 AppSettings = NamedDependency[Settings]
 """The app's settings, injected by the name `settings`."""

@@ -1,4 +1,4 @@
-"""Which tables the usage routes read: raw task_usage, or the daily rollup.
+"""Which tables the dashboard routes read: raw task_usage and agent_task_queue, or the rollups.
 
 The rollup path is exact in the reader's own snapshot: its queries add corrections for what the
 queue holds, or read fresh what it names. The rollup holds UTC days. `usage/by-agent` sums one
@@ -6,7 +6,8 @@ window, so in any zone it reads the whole UTC days inside it from the rollup and
 days at its edges from raw rows. `usage/daily` off UTC stitches each local day from whole UTC
 days and prefixes at the quarter hours where the zone's midnights fall: the first read of a zone
 registers those quarters, and the tick fills their prefixes (raw rows serve the days not filled
-yet).
+yet). The run routes read the run rollup the same way: windows from whole months and days plus
+raw edges, local days from whole UTC days and the same quarters' prefixes.
 """
 
 from __future__ import annotations
@@ -17,16 +18,20 @@ from dataclasses import dataclass
 from app.config import RollupMode
 from app.db import queries
 from app.db.queries import Connection, DashboardFilter
-from app.wire import AgentUsage, DailyUsage
+from app.wire import AgentFailures, AgentRunTime, AgentUsage, DailyFailures, DailyRunTime, DailyUsage
 
 
 @dataclass(frozen=True)
-class UsageReadPath:
-    """The two usage queries of one read path; agent-runtime always reads raw tasks."""
+class DashboardReadPath:
+    """The six dashboard queries of one read path."""
 
     name: str
     daily: Callable[[Connection, DashboardFilter], Awaitable[list[DailyUsage]]]
     by_agent: Callable[[Connection, DashboardFilter], Awaitable[list[AgentUsage]]]
+    agent_runtime: Callable[[Connection, DashboardFilter], Awaitable[list[AgentRunTime]]]
+    runtime_daily: Callable[[Connection, DashboardFilter], Awaitable[list[DailyRunTime]]]
+    failures_daily: Callable[[Connection, DashboardFilter], Awaitable[list[DailyFailures]]]
+    failures_by_agent: Callable[[Connection, DashboardFilter], Awaitable[list[AgentFailures]]]
 
 
 # Quarters known to be registered, per database (host, port, name): registering is a write,
@@ -49,8 +54,34 @@ async def _daily_rollup(conn: Connection, f: DashboardFilter) -> list[DailyUsage
     return await queries.list_dashboard_usage_daily_zone_rollup(conn, f)
 
 
-RAW = UsageReadPath("raw", queries.list_dashboard_usage_daily, queries.list_dashboard_usage_by_agent)
-ROLLUP = UsageReadPath("rollup", _daily_rollup, queries.list_dashboard_usage_by_agent_rollup)
+async def _runtime_daily_rollup(conn: Connection, f: DashboardFilter) -> list[DailyRunTime]:
+    await _register_splits(conn, f.window.split_quarters)
+    return await queries.list_dashboard_runtime_daily_rollup(conn, f)
+
+
+async def _failures_daily_rollup(conn: Connection, f: DashboardFilter) -> list[DailyFailures]:
+    await _register_splits(conn, f.window.split_quarters)
+    return await queries.list_dashboard_failures_daily_rollup(conn, f)
+
+
+RAW = DashboardReadPath(
+    "raw",
+    daily=queries.list_dashboard_usage_daily,
+    by_agent=queries.list_dashboard_usage_by_agent,
+    agent_runtime=queries.list_dashboard_agent_run_time,
+    runtime_daily=queries.list_dashboard_runtime_daily,
+    failures_daily=queries.list_dashboard_failures_daily,
+    failures_by_agent=queries.list_dashboard_failures_by_agent,
+)
+ROLLUP = DashboardReadPath(
+    "rollup",
+    daily=_daily_rollup,
+    by_agent=queries.list_dashboard_usage_by_agent_rollup,
+    agent_runtime=queries.list_dashboard_agent_run_time_rollup,
+    runtime_daily=_runtime_daily_rollup,
+    failures_daily=_failures_daily_rollup,
+    failures_by_agent=queries.list_dashboard_failures_by_agent_rollup,
+)
 
 
 class ReadPathChooser:
@@ -62,7 +93,7 @@ class ReadPathChooser:
         # A completed backfill stays completed: later ticks and backfills keep the rollup whole.
         self._backfilled = False
 
-    async def choose(self, conn: Connection) -> UsageReadPath:
+    async def choose(self, conn: Connection) -> DashboardReadPath:
         """RAW or ROLLUP for one request, on the request's own connection."""
         if self.mode != "auto":
             return ROLLUP if self.mode == "true" else RAW

@@ -160,10 +160,24 @@ async def list_dashboard_usage_by_agent(conn: Connection, f: DashboardFilter) ->
     return _agent_usage(await _rows(QUERIES.list_dashboard_usage_by_agent, conn, **_filter_params(f)), f)
 
 
+async def _agent_run_time(
+    method: Any, conn: Connection, params: dict[str, Any], f: DashboardFilter
+) -> list[AgentRunTime]:
+    rows = await _rows(method, conn, **params)
+    return msgspec.convert(fold_agents(rows, f.hidden_agents, (), _RUN_SUMS), list[AgentRunTime])
+
+
+async def _agent_failures(
+    method: Any, conn: Connection, params: dict[str, Any], f: DashboardFilter
+) -> list[AgentFailures]:
+    rows = await _rows(method, conn, **params)
+    folded = fold_agents(rows, f.hidden_agents, ("failure_reason",), ("task_count",))
+    return msgspec.convert(folded, list[AgentFailures])
+
+
 async def list_dashboard_agent_run_time(conn: Connection, f: DashboardFilter) -> list[AgentRunTime]:
     """ListDashboardAgentRunTime: run time of terminal runs per agent, longest first."""
-    rows = await _rows(QUERIES.list_dashboard_agent_run_time, conn, **_filter_params(f))
-    return msgspec.convert(fold_agents(rows, f.hidden_agents, (), _RUN_SUMS), list[AgentRunTime])
+    return await _agent_run_time(QUERIES.list_dashboard_agent_run_time, conn, _filter_params(f), f)
 
 
 async def list_dashboard_runtime_daily(conn: Connection, f: DashboardFilter) -> list[DailyRunTime]:
@@ -180,9 +194,55 @@ async def list_dashboard_failures_daily(conn: Connection, f: DashboardFilter) ->
 
 async def list_dashboard_failures_by_agent(conn: Connection, f: DashboardFilter) -> list[AgentFailures]:
     """ListDashboardFailuresByAgent: finished runs per (agent, failure reason) over the window."""
-    rows = await _rows(QUERIES.list_dashboard_failures_by_agent, conn, **_filter_params(f))
-    folded = fold_agents(rows, f.hidden_agents, ("failure_reason",), ("task_count",))
-    return msgspec.convert(folded, list[AgentFailures])
+    return await _agent_failures(QUERIES.list_dashboard_failures_by_agent, conn, _filter_params(f), f)
+
+
+def _rollup_window_params(f: DashboardFilter) -> dict[str, Any]:
+    """The run rollup's window reads: the workspace, the project or None, the window's instants."""
+    return {
+        "workspace_id": f.workspace_id,
+        "project_id": f.project_id,
+        "since": f.window.since,
+        "until": f.window.until,
+    }
+
+
+def _rollup_days_params(f: DashboardFilter) -> dict[str, Any]:
+    """The run rollup's daily reads: every local midnight of the window, and the first date."""
+    return {
+        "workspace_id": f.workspace_id,
+        "project_id": f.project_id,
+        "bounds": list(f.window.bounds),
+        "first_date": f.window.first_date,
+    }
+
+
+async def list_dashboard_agent_run_time_rollup(conn: Connection, f: DashboardFilter) -> list[AgentRunTime]:
+    """ListDashboardAgentRunTime from the run rollup; the same rows as the raw query."""
+    return await _agent_run_time(
+        QUERIES.list_dashboard_agent_run_time_rollup, conn, _rollup_window_params(f), f
+    )
+
+
+async def list_dashboard_runtime_daily_rollup(conn: Connection, f: DashboardFilter) -> list[DailyRunTime]:
+    """ListDashboardRuntimeDaily from the run rollup; the same rows as the raw query."""
+    rows = await _rows(QUERIES.list_dashboard_runtime_daily_rollup, conn, **_rollup_days_params(f))
+    return msgspec.convert(rows, list[DailyRunTime])
+
+
+async def list_dashboard_failures_daily_rollup(conn: Connection, f: DashboardFilter) -> list[DailyFailures]:
+    """ListDashboardFailuresDaily from the run rollup; the same rows as the raw query."""
+    rows = await _rows(QUERIES.list_dashboard_failures_daily_rollup, conn, **_rollup_days_params(f))
+    return msgspec.convert(rows, list[DailyFailures])
+
+
+async def list_dashboard_failures_by_agent_rollup(
+    conn: Connection, f: DashboardFilter
+) -> list[AgentFailures]:
+    """ListDashboardFailuresByAgent from the run rollup; the same rows as the raw query."""
+    return await _agent_failures(
+        QUERIES.list_dashboard_failures_by_agent_rollup, conn, _rollup_window_params(f), f
+    )
 
 
 async def list_dashboard_agents(conn: Connection, f: DashboardFilter) -> list[AgentListing]:
@@ -386,11 +446,12 @@ async def upsert_model_prices(conn: Connection, versions: Sequence[PriceVersion]
 
 
 class BackfillBounds(msgspec.Struct, frozen=True):
-    """The watermark a new backfill stamps (now, fixed before walking) and the usage's span."""
+    """The watermark a new backfill stamps (now, fixed before walking) and the history's span:
+    its oldest and newest usage row or terminal run."""
 
     upper_bound: datetime.datetime
-    oldest_usage_at: datetime.datetime | None
-    newest_usage_at: datetime.datetime | None
+    oldest_at: datetime.datetime | None
+    newest_at: datetime.datetime | None
 
 
 def _rollup_params(f: DashboardFilter) -> dict[str, Any]:
@@ -469,15 +530,24 @@ async def rollup_wait(conn: Connection) -> None:
     await QUERIES.rollup_wait(conn)
 
 
-async def rollup_queue_high_water(conn: Connection) -> int:
-    """Id of the newest queued key visible now (0 when the queue is empty)."""
-    value: int = await QUERIES.rollup_queue_high_water(conn)
-    return value
+class QueueMark(msgspec.Struct, frozen=True):
+    """The newest queued key of each rollup's queue at one moment (0 for an empty queue)."""
+
+    usage_key: int
+    run_key: int
 
 
-async def rollup_queue_has_keys_up_to(conn: Connection, high_water: int) -> bool:
-    """Whether keys enqueued up to high_water are still waiting."""
-    value: bool = await QUERIES.rollup_queue_has_keys_up_to(conn, high_water=high_water)
+async def rollup_queue_high_water(conn: Connection) -> QueueMark:
+    """Ids of the newest queued keys visible now."""
+    row = await QUERIES.rollup_queue_high_water(conn)
+    return msgspec.convert(row, QueueMark)
+
+
+async def rollup_queue_has_keys_up_to(conn: Connection, mark: QueueMark) -> bool:
+    """Whether keys enqueued up to the mark are still waiting."""
+    value: bool = await QUERIES.rollup_queue_has_keys_up_to(
+        conn, usage_key=mark.usage_key, run_key=mark.run_key
+    )
     return value
 
 

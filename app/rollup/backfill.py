@@ -54,9 +54,9 @@ def monthly_slices(start: datetime.datetime, end: datetime.datetime) -> list[Sli
 
 
 def _walk_end(upper: datetime.datetime, bounds: queries.BackfillBounds) -> datetime.datetime:
-    """Where the walk ends: the upper bound, or past usage dated after it (clock skew, imports),
+    """Where the walk ends: the upper bound, or past usage or runs dated after it (clock skew, imports),
     which was committed before the bound too and so must be covered by the watermark."""
-    newest = bounds.newest_usage_at
+    newest = bounds.newest_at
     if newest is not None and newest >= upper:
         return newest + datetime.timedelta(microseconds=1)
     return upper
@@ -76,14 +76,14 @@ async def plan_backfill(
             resumed=True,
         )
     upper = bounds.upper_bound
-    oldest = bounds.oldest_usage_at
+    oldest = bounds.oldest_at
     if months_back is None:
         start = _month_start(oldest) if oldest is not None and oldest < upper else upper
     else:
         start = _add_months(_month_start(upper), 1 - months_back)
         if oldest is not None and oldest < start and not force_partial:
             raise BackfillError(
-                f"usage goes back to {oldest.date().isoformat()}, before the {months_back} "
+                f"history goes back to {oldest.date().isoformat()}, before the {months_back} "
                 f"month(s) asked for ({start.date().isoformat()}); older days would be missing "
                 "from the rollup: pass --force-partial to accept that"
             )

@@ -9,7 +9,7 @@ from app.wire import RollupState
 
 
 def serving_path(mode: RollupMode, state: RollupState) -> str:
-    """Which path serves usage reads: raw or rollup as forced, or under auto the rollup once a
+    """Which path serves dashboard reads: raw or rollup as forced, or under auto the rollup once a
     backfill has completed (app.api.read_path.ReadPathChooser decides the same way)."""
     if mode == "auto":
         return "rollup" if state.backfilled else "raw"

@@ -32,7 +32,7 @@ async def tick_until_caught_up(conn: Connection) -> TickReport:
     committed before the call. A busy lock means another tick or a backfill is working: wait
     for it, then step again, since it may have started before our writes were committed.
     """
-    high_water = await queries.rollup_queue_high_water(conn)
+    mark = await queries.rollup_queue_high_water(conn)
     steps = rows = 0
     while True:
         try:
@@ -50,5 +50,5 @@ async def tick_until_caught_up(conn: Connection) -> TickReport:
             raise TickError(state.last_error or "rollup tick failed")
         steps += 1
         rows += result
-        if not await queries.rollup_queue_has_keys_up_to(conn, high_water):
+        if not await queries.rollup_queue_has_keys_up_to(conn, mark):
             return TickReport(steps=steps, rows=rows)

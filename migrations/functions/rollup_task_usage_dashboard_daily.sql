@@ -1,5 +1,6 @@
--- The tick: one bounded step, draining (day, task) keys: up to a step's worth of days, oldest keys
--- first, every key of a picked day in the same statement that reads them.
+-- The tick: one bounded step, draining the usage rollup's (day, task) keys and the run rollup's
+-- (workspace, day) keys: of each, up to a step's worth of days, oldest keys first, every key of a
+-- picked day in the same statement that reads them.
 CREATE OR REPLACE FUNCTION rollup_task_usage_dashboard_daily() RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -7,6 +8,9 @@ DECLARE
     v_days date [];
     v_tasks uuid [];
     v_more boolean;
+    v_run_days date [];
+    v_run_workspaces uuid [];
+    v_more_runs boolean;
     v_rows bigint;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(task_usage_dashboard_rollup_lock_key()) THEN
@@ -46,6 +50,39 @@ BEGIN
         INTO v_days, v_tasks, v_more
         FROM drained;
         v_rows := task_usage_dashboard_rebuild_keys(coalesce(v_days, '{}'), coalesce(v_tasks, '{}'));
+        WITH queued AS (
+            SELECT
+                bucket_date,
+                min(id) AS first_id
+            FROM task_run_dashboard_dirty
+            GROUP BY bucket_date
+        ),
+        picked AS (
+            SELECT bucket_date
+            FROM queued
+            ORDER BY first_id
+            LIMIT task_usage_dashboard_rollup_step_days()
+        ),
+        drained AS (
+            DELETE FROM task_run_dashboard_dirty AS q
+            USING picked
+            WHERE q.bucket_date = picked.bucket_date
+            RETURNING q.bucket_date, q.workspace_id
+        ),
+        keys AS (
+            SELECT DISTINCT bucket_date, workspace_id
+            FROM drained
+        )
+        SELECT
+            array_agg(keys.bucket_date),
+            array_agg(keys.workspace_id),
+            (SELECT count(*) FROM queued) > task_usage_dashboard_rollup_step_days()
+        INTO v_run_days, v_run_workspaces, v_more_runs
+        FROM keys;
+        IF v_run_days IS NOT NULL THEN
+            v_rows := v_rows + task_run_dashboard_rebuild_days(v_run_workspaces, v_run_days);
+        END IF;
+        v_more := v_more OR v_more_runs;
         -- A month of a newly registered quarter's prefixes, until every registered one is filled.
         PERFORM task_usage_dashboard_fill_splits();
         UPDATE task_usage_dashboard_rollup_state
