@@ -104,12 +104,13 @@ ORDER BY date DESC, provider ASC, model ASC;
 -- ListDashboardUsageDaily from the rollup for a viewer off UTC: same rows and order as the raw
 -- query, in the same snapshot. bounds holds every local midnight of the window, as instants the
 -- app computed with zoneinfo; each falls on a quarter hour q of a UTC day D (quarters lists them),
--- and since_day / until_day are the UTC days of the first and last. Local day [D_s + q_s, D_e + q_e) is the
--- whole UTC day D_s (when D_e = D_s + 1) from the daily workspace or project level, minus the
--- prefix of D_s before q_s, plus the prefix of D_e before q_e (task_usage_dashboard_daily_split_model;
--- a quarter of 0 is a UTC midnight and has no prefix). A DST day simply has q_s <> q_e. So a year
--- reads one primary-key range of each: 365 x models level rows and 365 x models prefixes (two
--- quarters' worth in a zone with DST), joined to their local days by hash.
+-- and since_day / until_day are the UTC days of the first and last. task_usage_dashboard_local_days
+-- places them: local day [D_s + q_s, D_e + q_e) is the whole UTC day D_s (when D_e = D_s + 1) from
+-- the daily workspace or project level, minus the prefix of D_s before q_s, plus the prefix of D_e
+-- before q_e (task_usage_dashboard_daily_split_model; a quarter of 0 is a UTC midnight and has no
+-- prefix). A DST day simply has q_s <> q_e. So a year reads one primary-key range of each:
+-- 365 x models level rows and 365 x models prefixes (two quarters' worth in a zone with DST),
+-- joined to their local days by hash.
 -- Every summed field, task_count included, is additive across those parts: a task's usage of
 -- one (provider, model) is one row at one instant. A local day is read from raw rows instead
 -- (task_usage_dashboard_local_usage, by its own created_at range) when a UTC day it touches has
@@ -118,30 +119,11 @@ ORDER BY date DESC, provider ASC, model ASC;
 -- spelled two ways has usage on such a day (two rows of one bucket, which the parts would count
 -- twice), or when it holds two UTC midnights (a 25-hour day of a zone whose midnight is near
 -- UTC's, once a year).
-WITH edge AS (
+WITH local_day AS (
     SELECT
-        e.j,
-        e.at,
-        task_usage_dashboard_utc_day(e.at) AS day,
-        extract(epoch FROM e.at - task_usage_dashboard_utc_day(e.at)::timestamp AT TIME ZONE 'UTC')
-            AS seconds
-    FROM unnest(CAST(:bounds AS timestamptz[])) WITH ORDINALITY AS e (at, j)
-),
-local_day AS (
-    SELECT
-        CAST(:first_date AS date) + (s.j - 1)::int AS date,
-        s.at AS starts_at,
-        f.at AS ends_at,
-        s.day AS first_day,
-        (s.seconds / 900)::int AS first_quarter,
-        f.day AS end_day,
-        (f.seconds / 900)::int AS end_quarter,
-        -- The UTC days after the last one the local day touches.
-        CASE WHEN f.seconds = 0 THEN f.day ELSE f.day + 1 END AS after_day,
-        mod(s.seconds, 900) = 0 AND mod(f.seconds, 900) = 0 AS on_quarters
-    FROM edge AS s
-    JOIN edge AS f
-        ON f.j = s.j + 1
+        CAST(:first_date AS date) + (l.day_index - 1) AS date,
+        l.*
+    FROM task_usage_dashboard_local_days(CAST(:bounds AS timestamptz[])) AS l
 ),
 respelled_day AS (
     SELECT DISTINCT task_usage_dashboard_utc_day(u.created_at) AS day
@@ -154,26 +136,7 @@ respelled_day AS (
 placed AS (
     SELECT
         l.*,
-        l.on_quarters
-        AND l.end_day - l.first_day <= 1
-        AND (
-            l.first_quarter = 0
-            OR EXISTS (
-                SELECT 1
-                FROM task_usage_dashboard_split AS s
-                WHERE s.quarter = l.first_quarter
-                    AND s.filled_from <= l.first_day
-            )
-        )
-        AND (
-            l.end_quarter = 0
-            OR EXISTS (
-                SELECT 1
-                FROM task_usage_dashboard_split AS s
-                WHERE s.quarter = l.end_quarter
-                    AND s.filled_from <= l.end_day
-            )
-        )
+        l.stitchable
         AND NOT EXISTS (
             SELECT 1
             FROM task_usage_dashboard_dirty AS q

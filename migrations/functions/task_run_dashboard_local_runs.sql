@@ -1,14 +1,10 @@
 -- The terminal runs of one workspace (and project, when given) per local day and failure reason,
 -- with the four sums of the run rollup (migration 0009), exact in the caller's snapshot for any
--- zone. p_bounds holds every local midnight of the window as instants (computed by the app with
--- zoneinfo); local day j is [p_bounds[j], p_bounds[j + 1]). Each falls on a quarter hour q of a
--- UTC day D, so local day [D_s + q_s, D_e + q_e) is the whole UTC day D_s (when D_e = D_s + 1)
--- from the daily level, minus the prefix of D_s before q_s, plus the prefix of D_e before q_e
--- (task_run_dashboard_daily_split at the registered quarters; quarter 0 is a UTC midnight and has
--- no prefix). A UTC viewer's day is just its whole UTC day. A local day is read from raw tasks by
--- its own completed_at range instead when a UTC day it touches has a queued key (so the read is
--- exact at every instant), when a prefix it needs is not filled on that day, or when it is not
--- made of quarter hours or holds two UTC midnights.
+-- zone. task_usage_dashboard_local_days places the local days of p_bounds on UTC days; a
+-- stitchable one is its whole UTC day from the daily level, minus the first day's prefix, plus
+-- the end day's prefix (task_run_dashboard_daily_split). A local day is read from raw tasks by
+-- its own completed_at range instead when it is not stitchable or a UTC day it touches has a
+-- queued key (so the read is exact at every instant).
 -- A plain SQL body, so the calling query inlines it with its own parameters.
 CREATE OR REPLACE FUNCTION task_run_dashboard_local_runs(
     p_workspace uuid, p_project uuid, p_bounds timestamptz []
@@ -23,55 +19,11 @@ RETURNS TABLE (
 )
 LANGUAGE sql STABLE
 AS $$
-    WITH edge AS (
-        SELECT
-            e.j::int AS j,
-            e.at,
-            task_usage_dashboard_utc_day(e.at) AS day,
-            extract(EPOCH FROM e.at - task_usage_dashboard_utc_day(e.at)::timestamp AT TIME ZONE 'UTC')
-                AS seconds
-        FROM unnest(p_bounds) WITH ORDINALITY AS e (at, j)
-    ),
-    local_day AS (
-        SELECT
-            s.j AS day_index,
-            s.at AS starts_at,
-            f.at AS ends_at,
-            s.day AS first_day,
-            (s.seconds / 900)::int AS first_quarter,
-            f.day AS end_day,
-            (f.seconds / 900)::int AS end_quarter,
-            -- The UTC day after the last one the local day touches.
-            CASE WHEN f.seconds = 0 THEN f.day ELSE f.day + 1 END AS after_day,
-            mod(s.seconds, 900) = 0 AND mod(f.seconds, 900) = 0 AS on_quarters
-        FROM edge AS s
-        JOIN edge AS f
-            ON f.j = s.j + 1
-    ),
-    placed AS (
+    WITH placed AS (
         SELECT
             l.*,
             coalesce(p_project, '00000000-0000-0000-0000-000000000000'::uuid) AS project_key,
-            l.on_quarters
-            AND l.end_day - l.first_day <= 1
-            AND (
-                l.first_quarter = 0
-                OR EXISTS (
-                    SELECT 1
-                    FROM task_usage_dashboard_split AS s
-                    WHERE s.quarter = l.first_quarter
-                        AND s.filled_from <= l.first_day
-                )
-            )
-            AND (
-                l.end_quarter = 0
-                OR EXISTS (
-                    SELECT 1
-                    FROM task_usage_dashboard_split AS s
-                    WHERE s.quarter = l.end_quarter
-                        AND s.filled_from <= l.end_day
-                )
-            )
+            l.stitchable
             AND NOT EXISTS (
                 SELECT 1
                 FROM task_run_dashboard_dirty AS q
@@ -79,7 +31,7 @@ AS $$
                     AND q.bucket_date >= l.first_day
                     AND q.bucket_date < l.after_day
             ) AS stitched
-        FROM local_day AS l
+        FROM task_usage_dashboard_local_days(p_bounds) AS l
     ),
     parts AS (
         -- The whole UTC day of a local day that crosses one UTC midnight (or is a UTC day).
