@@ -18,7 +18,10 @@ VACUUM
     task_usage_dashboard_weekly_agent_model,
     task_usage_dashboard_monthly_agent_model,
     task_usage_dashboard_monthly_project_agent_model,
-    task_usage_dashboard_daily_task_model;
+    task_usage_dashboard_daily_task_model,
+    task_run_dashboard_daily,
+    task_run_dashboard_daily_agent,
+    task_run_dashboard_monthly_agent;
 
 -- name: checkpoint()!
 -- Before a write-side area: flushes what the areas before it left dirty (a seed or a backfill
@@ -63,6 +66,28 @@ FROM task_usage
 WHERE created_at >= :since
 ORDER BY md5(task_id::text || provider || model || :salt)
 LIMIT :row_limit;
+
+-- name: pick_recent_runs(since, salt, row_limit)
+-- A deterministic pseudo-random sample of terminal runs completed since `since`: the runs the
+-- platform's retries and late results change. agent_task_queue_terminal_completed_at_idx bounds
+-- the scan.
+SELECT id
+FROM agent_task_queue
+WHERE status IN ('completed', 'failed', 'cancelled')
+    AND completed_at >= :since
+ORDER BY md5(id::text || :salt)
+LIMIT :row_limit;
+
+-- name: change_runs(task_ids)!
+-- A lifecycle write of each run: completed and cancelled runs fail with a reason, failed ones
+-- complete, and each ends a second later. Status, reason and times all move, so the run
+-- rollup's triggers queue each run's day.
+UPDATE agent_task_queue
+SET
+    status = CASE WHEN status = 'failed' THEN 'completed' ELSE 'failed' END,
+    failure_reason = CASE WHEN status = 'failed' THEN NULL ELSE 'timeout' END,
+    completed_at = completed_at + interval '1 second'
+WHERE id = ANY (CAST(:task_ids AS uuid []));
 
 -- name: server_facts()^
 -- The server's version and the settings that shape the figures, for RESULTS.md.

@@ -28,10 +28,21 @@ RAW: dict[str, Wrapper] = {
 ROLLUP: dict[str, Wrapper] = {
     "daily": queries.list_dashboard_usage_daily_rollup,
     "by_agent": queries.list_dashboard_usage_by_agent_rollup,
+    "agent_runtime": ROLLUP_READ_PATH.agent_runtime,
+    "runtime_daily": ROLLUP_READ_PATH.runtime_daily,
+    "failures_daily": ROLLUP_READ_PATH.failures_daily,
+    "failures_by_agent": ROLLUP_READ_PATH.failures_by_agent,
 }
 
 # The rollup read path as the app runs it, for viewers off UTC (bench.md's @zone keys).
-ROLLUP_PATH: dict[str, Wrapper] = {"daily": ROLLUP_READ_PATH.daily, "by_agent": ROLLUP_READ_PATH.by_agent}
+ROLLUP_PATH: dict[str, Wrapper] = {
+    "daily": ROLLUP_READ_PATH.daily,
+    "by_agent": ROLLUP_READ_PATH.by_agent,
+    "agent_runtime": ROLLUP_READ_PATH.agent_runtime,
+    "runtime_daily": ROLLUP_READ_PATH.runtime_daily,
+    "failures_daily": ROLLUP_READ_PATH.failures_daily,
+    "failures_by_agent": ROLLUP_READ_PATH.failures_by_agent,
+}
 ZONES = ("Asia/Kolkata", "America/New_York")
 # The zone whose reads are also measured with the queue holding a tick interval of writes.
 QUEUED_ZONE = "Asia/Kolkata"
@@ -75,14 +86,13 @@ async def measure_wrappers(
 
 
 async def rollup_equals_raw(conn: Connection, workspace_id: uuid.UUID, project_id: uuid.UUID) -> bool:
-    """Whether the rollup's daily series equals the raw one at 30 days (whole and project).
+    """Whether every route's rollup answer equals the raw one at 30 days (whole and project).
 
     A cheap guard that the rollup figures describe the same answer as the raw ones.
     """
     for project in (None, project_id):
         f = DashboardFilter(workspace_id=workspace_id, window=window_for_days(30), project_id=project)
-        raw = await queries.list_dashboard_usage_daily(conn, f)
-        rolled = await queries.list_dashboard_usage_daily_rollup(conn, f)
-        if raw != rolled:
-            return False
+        for name, raw_wrapper in RAW.items():
+            if await raw_wrapper(conn, f) != await ROLLUP[name](conn, f):
+                return False
     return True

@@ -61,28 +61,32 @@ def _sql_lines(
     return lines
 
 
+ROUTES = ("daily", "by_agent", "agent_runtime", "runtime_daily", "failures_daily", "failures_by_agent")
+
+
 def _zone_lines() -> list[Line]:
     return [
         line
         for zone in ("Asia/Kolkata", "America/New_York")
-        for line in _sql_lines("rollup_sql_ms", ("daily", "by_agent"), True, ("",), f"@{zone}")
+        for line in _sql_lines("rollup_sql_ms", ROUTES, True, ("",), f"@{zone}")
     ]
 
 
 SECTIONS: list[tuple[str, list[Line]]] = [
     (
         "Rollup reads (SQL, the read path with USAGE_DASHBOARD_ROLLUP_ENABLED=true)",
-        _sql_lines("rollup_sql_ms", ("daily", "by_agent"), True),
+        _sql_lines("rollup_sql_ms", ROUTES, True),
     ),
     (
-        "Rollup reads with the queue holding one tick interval of writes (1,000 changed usage rows;"
-        " the reads correct for them)",
-        _sql_lines("rollup_sql_ms_queued", ("daily", "by_agent"), True)
-        + _sql_lines("rollup_sql_ms_queued", ("daily", "by_agent"), True, ("",), "@Asia/Kolkata"),
+        "Rollup reads with the queues holding one tick interval of writes (1,000 changed usage rows"
+        " and 1,000 changed runs; the reads correct for them)",
+        _sql_lines("rollup_sql_ms_queued", ROUTES, True)
+        + _sql_lines("rollup_sql_ms_queued", ROUTES, True, ("",), "@Asia/Kolkata"),
     ),
     (
-        "Rollup read path off UTC (by-agent: whole UTC days from the rollup, the two edge days raw;"
-        " daily: local days stitched from whole UTC days and prefixes at the zones' quarter hours)",
+        "Rollup read path off UTC (windows: whole UTC days and months from the rollup, the two edge"
+        " days raw; local days: stitched from whole UTC days and prefixes at the zones' quarter"
+        " hours)",
         [*_zone_lines(), Line("split_fill_s", "s")],
     ),
     (
@@ -110,6 +114,7 @@ SECTIONS: list[tuple[str, list[Line]]] = [
         "Rollup upkeep",
         [
             Line("tick_ms.changed_1000.full", "ms", Target("<=", 300.0)),
+            Line("tick_ms.changed_1000_runs.full", "ms", Target("<=", 300.0)),
             Line("tick_ms.changed_1000.small", "ms"),
             Line("tick_scale_ratio", "ratio", Target("<=", 2.0)),
             Line("reprice_tick_ms", "ms"),
@@ -123,13 +128,8 @@ SECTIONS: list[tuple[str, list[Line]]] = [
         ],
     ),
     (
-        "Raw reads (SQL, the path before a backfill or with USAGE_DASHBOARD_ROLLUP_ENABLED=false;"
-        " the run routes always read raw)",
-        _sql_lines(
-            "raw_sql_ms",
-            ("daily", "by_agent", "agent_runtime", "runtime_daily", "failures_daily", "failures_by_agent"),
-            False,
-        ),
+        "Raw reads (SQL, the path before a backfill or with USAGE_DASHBOARD_ROLLUP_ENABLED=false)",
+        _sql_lines("raw_sql_ms", ROUTES, False),
     ),
     (
         "Checks",

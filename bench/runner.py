@@ -30,7 +30,14 @@ from bench.reads import QUEUED_ZONE, RAW, ROLLUP, ROLLUP_PATH, ZONES, measure_wr
 from bench.report import Context, write_json, write_markdown
 from bench.scale import Scale
 from bench.setup import World, connect, fresh_database, seed_world, server
-from bench.writes import measure_backfill, measure_reprice, measure_tick, measure_write_ratio, write_changes
+from bench.writes import (
+    measure_backfill,
+    measure_reprice,
+    measure_tick,
+    measure_write_ratio,
+    write_changes,
+    write_run_changes,
+)
 
 _RPS_WARMUP_S = 1.0
 PAGE_DAYS = (30, 365)
@@ -109,9 +116,11 @@ async def _backfill_and_rollup_reads(run: Run) -> None:
             )
         same = await rollup_equals_raw(conn, world.large_workspace_id, world.project_id)
         run.figures["check.rollup_equals_raw.daily.30"] = 1.0 if same else 0.0
-        # One tick interval of writes left in the queue (the tick bench's 1,000 changes, which
-        # the tick targets take as five minutes' worth): the reads correct for them.
+        # One tick interval of writes left in both queues (the tick bench's 1,000 usage changes
+        # and 1,000 run changes, which the tick targets take as five minutes' worth): the reads
+        # correct for them.
         await write_changes(conn, "queued", run.scale.tick_changes, random.Random("queued"))
+        await write_run_changes(conn, "queued", run.scale.tick_changes, random.Random("queued"))
         run.figures.update(
             await measure_wrappers(
                 conn,
@@ -223,6 +232,9 @@ async def _ticks(run: Run) -> None:
         await _settle(conn)
         full = await measure_tick(conn, "full", scale.tick_changes, scale.tick_rounds)
         run.figures["tick_ms.changed_1000.full"] = full
+        run.figures["tick_ms.changed_1000_runs.full"] = await measure_tick(
+            conn, "runs", scale.tick_changes, scale.tick_rounds, write_run_changes
+        )
     async with await connect(run.tick_small.conninfo) as conn:
         # The 30-day history starts like the main one: fully backfilled and analysed, with the
         # same zones' prefixes kept.

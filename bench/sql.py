@@ -89,6 +89,19 @@ async def pick_recent_usage(
     return msgspec.convert(rows, list[UsageKey])
 
 
+async def pick_recent_runs(
+    conn: Connection, since: datetime.datetime, salt: str, limit: int
+) -> list[uuid.UUID]:
+    """Up to `limit` ids of terminal runs completed since `since`, in a salt-determined order."""
+    rows = _QUERIES.pick_recent_runs(conn, since=since, salt=salt, row_limit=limit)
+    return [row["id"] async for row in rows]
+
+
+async def change_runs(conn: Connection, task_ids: list[uuid.UUID]) -> None:
+    """One lifecycle write of each of the runs (bench.sql's change_runs)."""
+    await _QUERIES.change_runs(conn, task_ids=task_ids)
+
+
 async def server_facts(conn: Connection) -> ServerFacts:
     """The server's version and settings."""
     row = await _QUERIES.server_facts(conn)

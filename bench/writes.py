@@ -7,7 +7,7 @@ import asyncio
 import datetime
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -101,15 +101,34 @@ async def write_changes(conn: Connection, label: str, changes: int, rng: random.
     await _write_batches(conn, reports, 20)
 
 
-async def measure_tick(conn: Connection, label: str, changes: int, rounds: int) -> float:
-    """p50 ms of tick_until_caught_up after `changes` usage writes, over `rounds` rounds after a
-    warm-up round. The writes are half re-reports of rows of the last CHANGED_DAYS days, half
-    new rows on tasks of those days; only the tick is timed."""
+async def write_run_changes(conn: Connection, label: str, changes: int, rng: random.Random) -> None:
+    """`changes` run updates (status, reason and completed_at) in statements of 20, one commit
+    each, in a random order, on runs completed in the last CHANGED_DAYS days."""
+    since = window_for_days(CHANGED_DAYS).since
+    ids = await bench_sql.pick_recent_runs(conn, since, label, changes)
+    if len(ids) < changes:
+        raise RuntimeError(f"{label}: only {len(ids)} recent runs to change")
+    rng.shuffle(ids)
+    for start in range(0, changes, 20):
+        async with conn.transaction():
+            await bench_sql.change_runs(conn, ids[start : start + 20])
+
+
+ChangeWriter = Callable[[Connection, str, int, random.Random], Awaitable[None]]
+
+
+async def measure_tick(
+    conn: Connection, label: str, changes: int, rounds: int, write: ChangeWriter = write_changes
+) -> float:
+    """p50 ms of tick_until_caught_up after `changes` writes, over `rounds` rounds after a
+    warm-up round. The writes are usage (write_changes: half re-reports of rows of the last
+    CHANGED_DAYS days, half new rows on tasks of those days) or runs (write_run_changes); only
+    the tick is timed."""
     await tick_until_caught_up(conn)  # start from an empty queue
     rng = random.Random(f"tick-{label}")
     times = []
     for round_no in range(rounds + 1):
-        await write_changes(conn, f"tick-{round_no}", changes, rng)
+        await write(conn, f"tick-{label}-{round_no}", changes, rng)
         steps_rows: list[int] = []
 
         async def tick(out: list[int] = steps_rows) -> object:
