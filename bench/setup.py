@@ -17,6 +17,7 @@ import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg.conninfo import make_conninfo
 
+from app.db import queries
 from app.db.embedded import start_embedded
 from app.db.migrate import Runner
 from app.db.queries import Connection
@@ -63,8 +64,11 @@ def fresh_database(admin_conninfo: str, label: str) -> Iterator[str]:
 
 
 async def connect(conninfo: str) -> Connection:
-    """An autocommit connection that never server-prepares, like the app's pool."""
-    return await AsyncConnection.connect(conninfo, autocommit=True, prepare_threshold=None)
+    """An autocommit connection that never server-prepares and has the app's session settings,
+    like a connection of the app's pool."""
+    conn = await AsyncConnection.connect(conninfo, autocommit=True, prepare_threshold=None)
+    await queries.configure_connection(conn)
+    return conn
 
 
 @dataclass(frozen=True)

@@ -331,6 +331,11 @@ async def upsert_task_usage(conn: Connection, reports: Sequence[UsageReport]) ->
     await QUERIES.upsert_task_usage(conn, [msgspec.structs.asdict(r) for r in reports])
 
 
+async def configure_connection(conn: Connection) -> None:
+    """Session settings every pooled connection gets before its first request."""
+    await QUERIES.configure_connection(conn)
+
+
 async def ping(conn: Connection) -> bool:
     """True when the database answers a trivial query."""
     value: int | None = await QUERIES.ping(conn)

@@ -75,11 +75,10 @@ AS $$
         -- OFFSET 0 keeps the subquery a per-day index scan, never one join over all tasks.
         CROSS JOIN LATERAL (
             SELECT *
-            FROM task_run_dashboard_run_sums(ARRAY[p_workspace], l.starts_at, l.ends_at)
+            FROM task_run_dashboard_fresh_runs(p_workspace, p_project, l.starts_at, l.ends_at)
             OFFSET 0
         ) AS r
         WHERE NOT l.stitched
-            AND (p_project IS NULL OR r.project_id = p_project)
     )
     SELECT
         p.day_index,

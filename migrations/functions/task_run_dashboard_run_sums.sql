@@ -1,7 +1,8 @@
 -- The terminal runs completed in [p_from, p_to), of the given workspaces (all when null), one row
--- per task with its share of the four sums every run rollup table keeps (migration 0009): the
--- rows a rebuild sums and a read compensates with. Cancelled runs that never started count in no
--- route and are left out. agent_task_queue_terminal_completed_at_idx is the range scan.
+-- per task with its share of the four sums every run rollup table keeps (migration 0009) and the
+-- project it counts in: the rows a rebuild sums (reads take task_run_dashboard_fresh_runs, which
+-- counts the same way). Cancelled runs that never started count in no route and are left out.
+-- agent_task_queue_terminal_completed_at_idx is the range scan.
 CREATE OR REPLACE FUNCTION task_run_dashboard_run_sums(
     p_workspaces uuid [], p_from timestamptz, p_to timestamptz
 )

@@ -83,14 +83,18 @@ AS $$
         UNION ALL
         SELECT d.agent_id, d.failure_reason, d.finished_count, d.run_count, d.run_micros,
             d.cancelled_count
-        FROM task_run_dashboard_daily_agent AS d
-        CROSS JOIN span AS s
-        WHERE d.workspace_id = p_workspace
+        FROM span AS s
+        -- The days before the whole months and those after them: two ranges of the primary key,
+        -- never one over the whole window, which would walk every day of the months too.
+        CROSS JOIN LATERAL (
+            VALUES (s.first_day, s.month_from), (s.month_to, s.end_day)
+        ) AS r (lo, hi)
+        JOIN task_run_dashboard_daily_agent AS d
+            ON d.workspace_id = p_workspace
             AND d.project_id = s.project_key
-            AND d.bucket_date >= s.first_day
-            AND d.bucket_date < s.end_day
-            AND (d.bucket_date < s.month_from OR d.bucket_date >= s.month_to)
-            AND d.bucket_date NOT IN (SELECT q.bucket_date FROM queued AS q)
+            AND d.bucket_date >= r.lo
+            AND d.bucket_date < r.hi
+        WHERE d.bucket_date NOT IN (SELECT q.bucket_date FROM queued AS q)
         UNION ALL
         -- A queued day inside a whole month: its month row still holds its old rows.
         SELECT d.agent_id, d.failure_reason, -d.finished_count, -d.run_count, -d.run_micros,
@@ -110,11 +114,9 @@ AS $$
         -- OFFSET 0 keeps the subquery a per-range index scan, never one join over all tasks.
         CROSS JOIN LATERAL (
             SELECT *
-            FROM task_run_dashboard_run_sums(ARRAY[p_workspace], g.lo, g.hi)
+            FROM task_run_dashboard_fresh_runs(p_workspace, p_project, g.lo, g.hi)
             OFFSET 0
         ) AS r
-        WHERE p_project IS NULL
-            OR r.project_id = p_project
     )
     SELECT
         p.agent_id,
