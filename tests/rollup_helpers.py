@@ -362,11 +362,15 @@ async def assert_rollup_matches_raw(
     return compared
 
 
+# The DashboardReadPath fields of the four run routes.
+RUN_ROUTES = ("agent_runtime", "runtime_daily", "failures_daily", "failures_by_agent")
+
+
 async def assert_run_routes_match(conn: AsyncConn, f: DashboardFilter, where: str) -> int:
     """agent-runtime, runtime/daily, failures/daily and failures/by-agent agree on both read
     paths for one filter; returns how many raw rows were compared."""
     compared = 0
-    for route in ("agent_runtime", "runtime_daily", "failures_daily", "failures_by_agent"):
+    for route in RUN_ROUTES:
         raw = await getattr(RAW, route)(conn, f)
         assert await getattr(ROLLUP, route)(conn, f) == raw, f"{route} differs for {where}"
         compared += len(raw)

@@ -1,11 +1,10 @@
--- Fills one newly registered quarter's run prefixes on the given UTC days for the given
--- workspaces (all when null): the day's runs completed before that quarter hour, per workspace
--- and per project, from one range of each day's runs; the old prefixes at that quarter are
--- deleted first. Ticks rebuild the prefixes of the days they rebuild with the days themselves
--- (task_run_dashboard_rebuild_days); this is the fill step's part (task_usage_dashboard_fill_splits).
-CREATE OR REPLACE FUNCTION task_run_dashboard_rebuild_splits(
-    p_workspaces uuid [], p_days date [], p_quarter int
-)
+-- Fills one newly registered quarter's run prefixes on the given UTC days, for every workspace:
+-- the day's runs completed before that quarter hour, per workspace and per project, from one
+-- range of each day's runs; the old prefixes at that quarter are deleted first. Ticks rebuild
+-- the prefixes of the days they rebuild with the days themselves
+-- (task_run_dashboard_rebuild_days); this is the fill step's part
+-- (task_usage_dashboard_fill_splits).
+CREATE OR REPLACE FUNCTION task_run_dashboard_rebuild_splits(p_days date [], p_quarter int)
 RETURNS void
 LANGUAGE plpgsql
 SET plan_cache_mode = force_custom_plan
@@ -21,8 +20,7 @@ BEGIN
         v_start := v_day::timestamp AT TIME ZONE 'UTC';
         DELETE FROM task_run_dashboard_daily_split
         WHERE bucket_date = v_day
-            AND quarter = p_quarter
-            AND (p_workspaces IS NULL OR workspace_id = ANY (p_workspaces));
+            AND quarter = p_quarter;
         INSERT INTO task_run_dashboard_daily_split (
             workspace_id, project_id, bucket_date, quarter, failure_reason,
             finished_count, run_count, run_micros, cancelled_count
@@ -41,7 +39,7 @@ BEGIN
             sum(r.run_micros),
             sum(r.cancelled_count)
         FROM task_run_dashboard_run_sums(
-            p_workspaces, v_start, v_start + p_quarter * INTERVAL '15 minutes'
+            NULL, v_start, v_start + p_quarter * INTERVAL '15 minutes'
         ) AS r
         GROUP BY GROUPING SETS (
             (r.workspace_id, r.failure_reason),

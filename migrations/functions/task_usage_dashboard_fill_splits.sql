@@ -55,7 +55,7 @@ BEGIN
             SELECT generate_series(greatest(v_start, v_oldest), v_end - 1, INTERVAL '1 day')::date
         );
         PERFORM task_usage_dashboard_rebuild_splits(v_days, v_quarter);
-        PERFORM task_run_dashboard_rebuild_splits(NULL, v_days, v_quarter);
+        PERFORM task_run_dashboard_rebuild_splits(v_days, v_quarter);
     END IF;
     UPDATE task_usage_dashboard_split
     SET filled_from = v_start
