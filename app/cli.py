@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import importlib.metadata
 import os
 import sys
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -18,7 +20,8 @@ from app.config import ConfigError, Settings, load_settings
 from app.db import queries
 from app.db.embedded import EmbeddedError, start_embedded
 from app.db.migrate import MigrationError, Runner
-from app.demo import SeedError, SeedPlan, seed_workspace
+from app.demo import SeedError, SeedPlan, check_slug, seed_workspace
+from app.listen import ListenError, listen_address
 from app.prices import (
     CSV_COLUMNS,
     PRICE_COLUMNS,
@@ -38,7 +41,7 @@ from app.rollup.cron import CronError
 from app.rollup.health import assess, serving_path
 from app.rollup.tick import TickError, TickReport, tick_until_caught_up
 from app.tokens import ROLES, CreatedToken, TokenError, create_token
-from app.wire import RollupState
+from app.wire import ListedToken, RollupState
 
 PROG = "usage-dashboard"
 DEMO_SLUG = "demo"
@@ -60,7 +63,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _int_at_least(low: int) -> Any:
+def _int_at_least(low: int, high: int | None = None) -> Any:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -68,9 +71,26 @@ def _int_at_least(low: int) -> Any:
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"expected an integer <= {high}, got {value}")
         return value
 
     return parse
+
+
+def _slug(text: str) -> str:
+    try:
+        return check_slug(text)
+    except SeedError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _token_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        message = f"expected a token id (a UUID: see token list), got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
 
 
 def _version(text: str) -> str:
@@ -131,6 +151,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.workers
+    # Before the embedded server starts or the demo is seeded: a taken port fails in a second.
+    address = listen_address(host, port)
     if settings.embedded:
         conninfo = start_embedded(settings.data_dir)
         applied = Runner(conninfo).up()
@@ -140,6 +162,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104
         base = f"http://{shown_host}:{port}"
         print(f"embedded PostgreSQL data: {settings.data_dir}")
+        # Other commands reach this server through the same data directory (or this URL).
+        print(f"embedded PostgreSQL: {conninfo}")
         print(f"dashboard API: {base}/api/dashboard/usage/daily?workspace_slug={DEMO_SLUG}")
         if token is not None:
             print(f"demo token (owner of {DEMO_SLUG}, valid {DEMO_TOKEN_DAYS} days): {token.secret}")
@@ -159,7 +183,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         "app.api.app:create_app",
         factory=True,
         interface=Interfaces.ASGI,
-        address=host,
+        address=address,
         port=port,
         workers=workers,
     ).serve()
@@ -241,7 +265,48 @@ async def _token_async(conninfo: str, args: argparse.Namespace) -> CreatedToken:
         )
 
 
+async def _token_list_async(conninfo: str, email: str | None) -> list[ListedToken]:
+    async with await _connect(conninfo) as conn:
+        return await queries.list_personal_access_tokens(conn, email)
+
+
+async def _token_revoke_async(conninfo: str, token_id: uuid.UUID) -> bool | None:
+    async with await _connect(conninfo) as conn:
+        return await queries.revoke_personal_access_token(conn, token_id)
+
+
+def _token_state(token: ListedToken, now: datetime.datetime) -> str:
+    if token.revoked:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+def _print_tokens(tokens: list[ListedToken]) -> None:
+    def when(value: datetime.datetime | None, empty: str) -> str:
+        return value.isoformat(timespec="seconds") if value else empty
+
+    now = datetime.datetime.now(datetime.UTC)
+    print(f"{len(tokens)} token(s)")
+    for t in tokens:
+        print(
+            f"{t.id}  {t.token_prefix}...  {_token_state(t, now):<7}  {t.email}  name={t.name}  "
+            f"created {when(t.created_at, '-')}  expires {when(t.expires_at, 'never')}  "
+            f"last used {when(t.last_used_at, 'never')}"
+        )
+
+
 def _token(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "list":
+        _print_tokens(asyncio.run(_token_list_async(_conninfo(settings), args.email)))
+        return 0
+    if args.action == "revoke":
+        was_revoked = asyncio.run(_token_revoke_async(_conninfo(settings), args.token_id))
+        if was_revoked is None:
+            raise CliError(f"no token with id {args.token_id} (see token list)")
+        print(f"token {args.token_id} {'was already revoked' if was_revoked else 'revoked'}")
+        return 0
     token = asyncio.run(_token_async(_conninfo(settings), args))
     expires = token.expires_at.isoformat(timespec="seconds") if token.expires_at else "never"
     membership = "new membership" if token.membership_created else "existing membership, role unchanged"
@@ -406,7 +471,9 @@ async def _backfill_async(conninfo: str, args: argparse.Namespace) -> None:
         verb = "resuming" if plan.resumed else "backfilling"
         with progress_bar(f"{verb} up to {bound}", len(plan.slices)) as update:
             touched = await run_backfill(conn, plan, on_progress=update)
-    print(f"backfilled {len(plan.slices)} slice(s), {touched} rollup row(s); watermark {bound}")
+    # touched counts rows the rebuild changed: none means the rollup already agreed with raw rows.
+    outcome = f"{touched} rollup row(s) written" if touched else "the rollup already matched the raw rows"
+    print(f"backfilled {len(plan.slices)} slice(s): {outcome}; watermark {bound}")
 
 
 def _backfill(args: argparse.Namespace, settings: Settings) -> int:
@@ -492,6 +559,7 @@ def _add_rollup_parser(commands: Any) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = _Parser(prog=PROG, description="Token usage and run time of AI agents.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {importlib.metadata.version(PROG)}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     serve = commands.add_parser(
@@ -501,7 +569,7 @@ def build_parser() -> argparse.ArgumentParser:
         "PostgreSQL, migrate it and seed a demo workspace when it is empty.",
     )
     serve.add_argument("--host", help="address to bind (default HOST or 127.0.0.1)")
-    serve.add_argument("--port", type=_int_at_least(1), help="port (default PORT or 8000)")
+    serve.add_argument("--port", type=_int_at_least(1, 65535), help="port (default PORT or 8000)")
     serve.add_argument("--workers", type=_int_at_least(1), help="worker processes")
     serve.set_defaults(handler=_serve)
 
@@ -530,13 +598,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a deterministic demo or benchmark workspace",
         description="Create a new workspace with agents, projects, issues, tasks and usage.",
     )
-    seed.add_argument("--workspace", required=True, metavar="SLUG", help="slug of the new workspace")
-    seed.add_argument("--agents", type=_int_at_least(1), default=8)
-    seed.add_argument("--projects", type=_int_at_least(0), default=5)
-    seed.add_argument("--issues", type=_int_at_least(1), help="default: one per ten tasks")
-    seed.add_argument("--days", type=_int_at_least(1), default=90)
-    seed.add_argument("--tasks-per-day", type=_int_at_least(1), default=40)
-    seed.add_argument("--random-seed", type=_int_at_least(0), default=1)
+    seed.add_argument(
+        "--workspace",
+        required=True,
+        type=_slug,
+        metavar="SLUG",
+        help="slug of the new workspace: lowercase letters, digits, '-' and '_'",
+    )
+    seed.add_argument("--agents", type=_int_at_least(1), default=8, metavar="N", help="agents (default 8)")
+    seed.add_argument(
+        "--projects", type=_int_at_least(0), default=5, metavar="N", help="projects (default 5)"
+    )
+    seed.add_argument(
+        "--issues", type=_int_at_least(1), metavar="N", help="issues (default one per ten tasks)"
+    )
+    seed.add_argument(
+        "--days", type=_int_at_least(1), default=90, metavar="N", help="days of history to now (default 90)"
+    )
+    seed.add_argument(
+        "--tasks-per-day", type=_int_at_least(1), default=40, metavar="N", help="tasks per day (default 40)"
+    )
+    seed.add_argument(
+        "--random-seed",
+        type=_int_at_least(0),
+        default=1,
+        metavar="N",
+        help="seed of the generator: the same seed writes the same world (default 1)",
+    )
     seed.set_defaults(handler=_seed)
 
     token = commands.add_parser("token", help="manage personal access tokens", description="Tokens.")
@@ -556,7 +644,19 @@ def build_parser() -> argparse.ArgumentParser:
         " owner and admin see every agent)",
     )
     create.add_argument("--name", default="cli", help="token name (default cli)")
-    create.add_argument("--expires-in-days", type=_int_at_least(1), metavar="N")
+    create.add_argument("--expires-in-days", type=_int_at_least(1), metavar="N", help="default: never")
+    listing = token_actions.add_parser(
+        "list",
+        help="every token: id, prefix, owner, state, expiry, last use",
+        description="List tokens, newest first (never their secrets or digests).",
+    )
+    listing.add_argument("--email", help="only this user's tokens")
+    revoke = token_actions.add_parser(
+        "revoke",
+        help="revoke a token by its id",
+        description="Revoke a token: the API refuses it, and the page sessions opened with it, at once.",
+    )
+    revoke.add_argument("token_id", type=_token_id, metavar="ID", help="the token's id, from token list")
     token.set_defaults(handler=_token)
 
     _add_prices_parser(commands)
@@ -589,6 +689,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ConfigError,
         CronError,
         EmbeddedError,
+        ListenError,
         MigrationError,
         PriceError,
         SeedError,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 from collections.abc import Callable
 
@@ -15,6 +16,20 @@ from app.db.queries import Connection
 
 class SeedError(RuntimeError):
     """Seeding cannot proceed; the message is one line."""
+
+
+# What a URL can carry as is and the API can reach: it treats an empty slug as no slug at all.
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+
+
+def check_slug(slug: str) -> str:
+    """slug when a new workspace may have it; raises SeedError naming the rule otherwise."""
+    if not _SLUG.fullmatch(slug):
+        raise SeedError(
+            f"invalid workspace slug {slug!r}: 1 to 63 lowercase letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        )
+    return slug
 
 
 class SeedPlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,6 +78,7 @@ async def seed_workspace(
     on_progress(days_done, days_total) is called after every chunk; anchor is the instant the
     history ends at (default now).
     """
+    check_slug(plan.slug)
     anchor = anchor or datetime.datetime.now(datetime.UTC)
     usage_rows = 0
     try:

@@ -185,3 +185,16 @@ class Health(msgspec.Struct, frozen=True):
     status: str
     database: str
     rollup: RollupHealth | None = None
+
+
+class ListedToken(msgspec.Struct, frozen=True):
+    """A personal access token as `token list` shows it: never its digest."""
+
+    id: uuid.UUID
+    token_prefix: str
+    name: str
+    email: str
+    created_at: datetime.datetime
+    expires_at: datetime.datetime | None
+    last_used_at: datetime.datetime | None
+    revoked: bool

@@ -126,3 +126,33 @@ WHERE (
     AND NOT p.revoked
     AND (p.expires_at IS NULL OR p.expires_at > now())
 GROUP BY u.id;
+
+-- name: list_personal_access_tokens(email)
+-- Every token with its owner's email, newest first, for `token list` (email null: all users);
+-- never the digest. Small table, read by the CLI only: no index beyond the user's.
+SELECT
+    p.id,
+    p.token_prefix,
+    p.name,
+    u.email,
+    p.created_at,
+    p.expires_at,
+    p.last_used_at,
+    p.revoked
+FROM personal_access_token AS p
+JOIN "user" AS u
+    ON u.id = p.user_id
+WHERE :email::text IS NULL
+    OR u.email = :email
+ORDER BY p.created_at DESC, p.id;
+
+-- name: revoke_personal_access_token(id)$
+-- Marks one token revoked (by its primary key) and returns whether it was already; no row when
+-- the id is unknown. The dashboard refuses a revoked token at its next request, and its page
+-- sessions with it, since both checks read this flag.
+UPDATE personal_access_token AS p
+SET revoked = true
+FROM personal_access_token AS before
+WHERE p.id = :id
+    AND before.id = p.id
+RETURNING before.revoked;

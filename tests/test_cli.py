@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import datetime
 import hashlib
+import importlib.metadata
 import os
 import re
+import socket
 import subprocess
 import sys
 import uuid
@@ -21,7 +23,8 @@ from psycopg.conninfo import make_conninfo
 
 from app.cli import DEMO_SLUG, DEMO_TOKEN_DAYS, _prepare_embedded_demo
 from app.config import load_settings
-from app.db.migrate import discover, discover_functions
+from app.db.embedded import start_embedded
+from app.db.migrate import Runner, discover, discover_functions
 from app.prices import shipped_prices
 from tests.conftest import Client
 from tests.world import World
@@ -134,6 +137,8 @@ def _row_counts(conn: Conn) -> dict[str, int]:
         ["seed"],
         ["token"],
         ["token", "create"],
+        ["token", "list"],
+        ["token", "revoke"],
     ],
     ids=lambda c: " ".join(c) or "top",
 )
@@ -143,6 +148,27 @@ def test_help_works_for_every_command(offline_cli: Cli, command: list[str]) -> N
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.startswith(f"usage: {' '.join(['usage-dashboard', *command])}")
+
+
+def test_version_prints_the_installed_version(offline_cli: Cli) -> None:
+    result = offline_cli("--version")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"usage-dashboard {importlib.metadata.version('usage-dashboard')}\n"
+
+
+def test_seed_help_shows_every_default(offline_cli: Cli) -> None:
+    text = " ".join(offline_cli("seed", "--help").stdout.split())
+
+    for default in (
+        "agents (default 8)",
+        "projects (default 5)",
+        "issues (default one per ten tasks)",
+        "(default 90)",
+        "tasks per day (default 40)",
+        "(default 1)",
+    ):
+        assert default in text
 
 
 # ---- token create ------------------------------------------------------------------------
@@ -262,6 +288,71 @@ async def test_created_token_authenticates_against_the_api(cli: Cli, world: Worl
 
     assert accepted.status_code == 200, accepted.text
     assert refused.status_code == 401
+
+
+# ---- token list and revoke ----------------------------------------------------------------
+
+
+def test_token_list_shows_every_token_and_its_state_but_never_a_digest(
+    cli: Cli, world: World, db: Conn
+) -> None:
+    ws = world.workspace("acme")
+    ann = world.user("ann@example.com")
+    bob = world.user("bob@example.com")
+    world.member(ws, ann)
+    world.token(ann)
+    world.token(bob, revoked=True)
+    world.token(bob, expires_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+    digests = [str(row[0]) for row in db.execute("SELECT token_hash FROM personal_access_token")]
+
+    everyone = cli("token", "list")
+    only_bob = cli("token", "list", "--email", "bob@example.com")
+
+    assert everyone.returncode == 0, everyone.stderr
+    lines = everyone.stdout.splitlines()
+    assert lines[0] == "3 token(s)"
+    states = sorted((line.split()[3], line.split()[2]) for line in lines[1:])
+    assert states == [
+        ("ann@example.com", "active"),
+        ("bob@example.com", "expired"),
+        ("bob@example.com", "revoked"),
+    ]
+    assert not any(digest in everyone.stdout for digest in digests)
+    assert only_bob.stdout.splitlines()[0] == "2 token(s)"
+    assert "ann@example.com" not in only_bob.stdout
+
+
+async def test_a_revoked_token_is_refused_by_the_api_at_once(cli: Cli, world: World, client: Client) -> None:
+    world.workspace("acme")
+    created = await asyncio.to_thread(
+        cli, "token", "create", "--email", "gone@example.com", "--workspace", "acme"
+    )
+    secret = _secret(created)
+    token_id = created.stdout.split()[1]
+    params = {"workspace_slug": "acme"}
+    headers = {"Authorization": f"Bearer {secret}"}
+    before = await client.get("/api/dashboard/usage/daily", params=params, headers=headers)
+
+    revoked = await asyncio.to_thread(cli, "token", "revoke", token_id)
+    again = await asyncio.to_thread(cli, "token", "revoke", token_id)
+    after = await client.get("/api/dashboard/usage/daily", params=params, headers=headers)
+
+    assert before.status_code == 200, before.text
+    assert revoked.stdout == f"token {token_id} revoked\n"
+    assert again.returncode == 0
+    assert again.stdout == f"token {token_id} was already revoked\n"
+    assert after.status_code == 401
+
+
+def test_revoking_an_unknown_or_malformed_id_fails_with_one_line(cli: Cli, world: World, db: Conn) -> None:
+    world.token(world.user("keep@example.com"))
+
+    unknown = cli("token", "revoke", str(uuid.uuid4()))
+    malformed = cli("token", "revoke", "udt_abc")
+
+    assert "no token with id" in assert_one_line_error(unknown, 1)
+    assert "UUID" in assert_one_line_error(malformed, 2)
+    assert db.execute("SELECT revoked FROM personal_access_token").fetchall() == [(False,)]
 
 
 def test_token_for_a_missing_workspace_fails_with_one_line(cli: Cli, db: Conn) -> None:
@@ -420,6 +511,16 @@ def test_seed_of_an_existing_slug_fails_and_changes_nothing(cli: Cli, world: Wor
     assert "taken" in assert_one_line_error(result, 1)
 
 
+@pytest.mark.parametrize("slug", ["", " ", "Acme", "a b", "-lead", "a/b", "x" * 64, "caf\u00e9"])
+def test_seed_refuses_a_slug_the_api_could_not_reach(cli: Cli, db: Conn, slug: str) -> None:
+    before = _row_counts(db)
+
+    result = cli("seed", f"--workspace={slug}", *SEED_PLAN)
+
+    assert "invalid workspace slug" in assert_one_line_error(result, 2)
+    assert _row_counts(db) == before
+
+
 @pytest.mark.parametrize(
     ("option", "value"),
     [("--agents", "0"), ("--days", "x"), ("--tasks-per-day", "-5"), ("--random-seed", "1.5")],
@@ -510,9 +611,56 @@ def test_serve_with_a_bad_port_fails_before_starting(offline_cli: Cli) -> None:
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("args", "env", "code", "message"),
+    [
+        (["--port", "99999"], {}, 2, "--port"),
+        (["--port", "0"], {}, 2, "--port"),
+        (["--host", "999.1.1.1"], {}, 1, "cannot listen on '999.1.1.1'"),
+        ([], {"HOST": "999.1.1.1"}, 1, "cannot listen on '999.1.1.1'"),
+        ([], {"PORT": "99999"}, 1, "PORT must be between 1 and 65535"),
+    ],
+    ids=["port-arg", "port-zero", "host-arg", "host-env", "port-env"],
+)
+def test_serve_with_a_bad_address_fails_with_one_line(
+    offline_cli: Cli, args: list[str], env: dict[str, str], code: int, message: str
+) -> None:
+    result = offline_cli("serve", *args, env=env)
+
+    assert message in assert_one_line_error(result, code)
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_serve_refuses_a_port_another_server_listens_on(offline_cli: Cli, host: str) -> None:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+
+        result = offline_cli("serve", "--host", host, "--port", str(port))
+
+    assert f"port {port} on {host} is already in use" in assert_one_line_error(result, 1)
+    assert result.stdout == ""
+
+
 # ---- prices ------------------------------------------------------------------------------
 
 PRICE_ARGS = ("--input", "0.5", "--output", "4", "--cache-read", "0.05", "--cache-write", "0.5")
+
+
+def test_a_second_backfill_says_the_rollup_already_matched(cli: Cli, world: World) -> None:
+    ws = world.workspace("acme")
+    world.usage(world.task(world.agent(ws)), input_tokens=5)
+
+    first = cli("backfill")
+    second = cli("backfill")
+
+    assert first.returncode == 0, first.stderr
+    assert re.search(r"backfilled \d+ slice\(s\): [1-9]\d* rollup row\(s\) written", first.stdout)
+    assert second.returncode == 0, second.stderr
+    assert "the rollup already matched the raw rows" in second.stdout
+    assert "0 rollup row" not in second.stdout
 
 
 def _operator_prices(database_url: str) -> list[tuple[Any, ...]]:
@@ -673,3 +821,46 @@ def test_an_embedded_start_without_the_demo_workspace_makes_no_token(
     world.workspace("ours")
     assert asyncio.run(_prepare_embedded_demo(database_url, load_settings({}))) is None
     assert db.execute("SELECT count(*) FROM personal_access_token").fetchone() == (0,)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_prints_the_embedded_servers_url_and_other_commands_find_that_server(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    conninfo = start_embedded(data_dir, cleanup="delete")
+    Runner(conninfo).up()
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        World(conn).workspace("ours")
+    embedded = Cli("", data_dir)
+    env = {k: v for k, v in os.environ.items() if k not in _SETTINGS}
+    env |= {
+        "USAGE_DASHBOARD_DATA_DIR": str(data_dir),
+        "USAGE_DASHBOARD_ROLLUP_ENABLED": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--port", str(_free_port())],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert serve.stdout is not None
+        printed = next(line for line in serve.stdout if line.startswith("embedded PostgreSQL: "))
+        created = embedded("token", "create", "--email", "me@example.com", "--workspace", "ours")
+    finally:
+        serve.terminate()
+        serve.wait(timeout=60)
+
+    url = printed.removeprefix("embedded PostgreSQL: ").strip()
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT slug FROM workspace").fetchall() == [("ours",)]
+        tokens = conn.execute("SELECT count(*) FROM personal_access_token").fetchone()
+    assert created.returncode == 0, created.stderr
+    assert tokens == (1,)

@@ -23,6 +23,7 @@ from app.wire import (
     DailyFailures,
     DailyRunTime,
     DailyUsage,
+    ListedToken,
     Me,
     MeUser,
     MeWorkspace,
@@ -323,6 +324,18 @@ async def insert_personal_access_token(
         token_prefix=token_prefix,
         expires_at=expires_at,
     )
+    return value
+
+
+async def list_personal_access_tokens(conn: Connection, email: str | None) -> list[ListedToken]:
+    """Every token (of one email, when given), newest first, without digests."""
+    rows = await _rows(QUERIES.list_personal_access_tokens, conn, email=email)
+    return [msgspec.convert(row, ListedToken) for row in rows]
+
+
+async def revoke_personal_access_token(conn: Connection, token_id: uuid.UUID) -> bool | None:
+    """Revokes a token; None when the id is unknown, else whether it was revoked already."""
+    value: bool | None = await QUERIES.revoke_personal_access_token(conn, id=token_id)
     return value
 
 
