@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import datetime
 import importlib.metadata
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +19,7 @@ from typing import Any, NoReturn
 import psycopg
 from psycopg import AsyncConnection
 
-from app.config import ConfigError, Settings, load_settings
+from app.config import METRICS_MULTIPROCESS_ENV, ConfigError, Settings, load_settings
 from app.db import queries
 from app.db.embedded import EmbeddedError, start_embedded
 from app.db.migrate import MigrationError, Runner
@@ -179,6 +182,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"open the dashboard: {base}/")
         # Workers are separate processes: they reach the embedded server through this URL.
         os.environ["DATABASE_URL"] = conninfo
+    if workers > 1 and not os.environ.get(METRICS_MULTIPROCESS_ENV):
+        # Each worker keeps its own counters; in this directory a scrape of one sums them all.
+        metrics_dir = tempfile.mkdtemp(prefix="usage-dashboard-metrics-")
+        atexit.register(shutil.rmtree, metrics_dir, ignore_errors=True)
+        os.environ[METRICS_MULTIPROCESS_ENV] = metrics_dir
     Granian(
         "app.api.app:create_app",
         factory=True,
@@ -413,6 +421,7 @@ def _print_status(state: RollupState, settings: Settings) -> None:
         ("last run finished", when(state.last_run_finished_at)),
         ("last run rows", "-" if state.last_run_rows is None else str(state.last_run_rows)),
         ("last error", state.last_error or "-"),
+        ("last success", when(state.last_success_at)),
         ("lag", lag),
         ("queue depth", f"{state.queue_depth} key(s) over {state.queued_days} day(s)"),
         ("oldest queued", when(state.oldest_queued_at)),

@@ -10,8 +10,15 @@ from typing import Literal
 import msgspec
 import platformdirs
 
+from app.logs import LogFormat
+
 RollupMode = Literal["auto", "true", "false"]
 """USAGE_DASHBOARD_ROLLUP_ENABLED: auto reads the rollup once a backfill has completed."""
+
+
+METRICS_MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus-client's multiprocess directory: read when prometheus_client is first imported, so
+`serve` sets it before any module that imports it (never app.metrics in the CLI's process)."""
 
 
 class ConfigError(ValueError):
@@ -31,6 +38,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rollup_mode: RollupMode = "auto"
     rollup_scheduler: bool = True
     rollup_interval_seconds: int = 300
+    log_format: LogFormat = "text"
 
     @property
     def embedded(self) -> bool:
@@ -78,6 +86,15 @@ def _rollup_mode(env: Mapping[str, str]) -> RollupMode:
     raise ConfigError(f"USAGE_DASHBOARD_ROLLUP_ENABLED must be auto, true or false, got {raw!r}")
 
 
+def _log_format(env: Mapping[str, str]) -> LogFormat:
+    raw = env.get("LOG_FORMAT", "").strip().lower()
+    if raw in {"", "text"}:
+        return "text"
+    if raw == "json":
+        return "json"
+    raise ConfigError(f"LOG_FORMAT must be text or json, got {raw!r}")
+
+
 def _database_url(env: Mapping[str, str]) -> str | None:
     raw = env.get("DATABASE_URL", "").strip()
     if not raw:
@@ -107,4 +124,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rollup_mode=_rollup_mode(env),
         rollup_scheduler=_bool(env, "USAGE_DASHBOARD_ROLLUP_SCHEDULER", True),
         rollup_interval_seconds=_int(env, "ROLLUP_INTERVAL_SECONDS", 300, 1, 86_400),
+        log_format=_log_format(env),
     )

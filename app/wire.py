@@ -155,6 +155,7 @@ class RollupState(msgspec.Struct, frozen=True, kw_only=True):
     last_run_finished_at: datetime.datetime | None
     last_run_rows: int | None
     last_error: str | None
+    last_success_at: datetime.datetime | None
     lag_seconds: float | None
     queue_depth: int
     queued_days: int

@@ -46,6 +46,7 @@ SELECT
     s.last_run_finished_at,
     s.last_run_rows,
     s.last_error,
+    s.last_success_at,
     task_usage_dashboard_rollup_lag_seconds() AS lag_seconds,
     q.depth AS queue_depth,
     q.days AS queued_days,

@@ -27,6 +27,7 @@ from app.db.embedded import start_embedded
 from app.db.migrate import Runner, discover, discover_functions
 from app.prices import shipped_prices
 from tests.conftest import Client
+from tests.processes import free_port, start_serve
 from tests.world import World
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -823,12 +824,6 @@ def test_an_embedded_start_without_the_demo_workspace_makes_no_token(
     assert db.execute("SELECT count(*) FROM personal_access_token").fetchone() == (0,)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_serve_prints_the_embedded_servers_url_and_other_commands_find_that_server(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     conninfo = start_embedded(data_dir, cleanup="delete")
@@ -836,20 +831,8 @@ def test_serve_prints_the_embedded_servers_url_and_other_commands_find_that_serv
     with psycopg.connect(conninfo, autocommit=True) as conn:
         World(conn).workspace("ours")
     embedded = Cli("", data_dir)
-    env = {k: v for k, v in os.environ.items() if k not in _SETTINGS}
-    env |= {
-        "USAGE_DASHBOARD_DATA_DIR": str(data_dir),
-        "USAGE_DASHBOARD_ROLLUP_ENABLED": "false",
-        "PYTHONUNBUFFERED": "1",
-    }
-    serve = subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", "--port", str(_free_port())],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    env = {"USAGE_DASHBOARD_DATA_DIR": str(data_dir), "USAGE_DASHBOARD_ROLLUP_ENABLED": "false"}
+    serve = start_serve("--port", str(free_port()), env=env, stderr=subprocess.DEVNULL)
     try:
         assert serve.stdout is not None
         printed = next(line for line in serve.stdout if line.startswith("embedded PostgreSQL: "))

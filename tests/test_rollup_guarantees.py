@@ -267,7 +267,9 @@ async def test_a_failing_tick_records_the_error_durably_and_keeps_watermark_and_
 ) -> None:
     s = small(world)
     await backfill(database_url)
+    assert tick(db) == 0
     before = rollup_state(db)
+    assert before["last_success_at"] is not None
     world.usage(s.task, model="queued", input_tokens=7, created_at=at(1))
     keys = queue(db)
     assert keys != []
@@ -282,6 +284,7 @@ async def test_a_failing_tick_records_the_error_durably_and_keeps_watermark_and_
         assert after["last_run_finished_at"] is not None
         assert after["last_run_finished_at"] >= after["last_run_started_at"]
         assert after["watermark_at"] == before["watermark_at"]
+        assert after["last_success_at"] == before["last_success_at"]
         assert queue(fresh) == keys
         assert rollup_rows(fresh, "model = 'queued'") == []
 
@@ -296,6 +299,8 @@ async def test_a_failing_tick_records_the_error_durably_and_keeps_watermark_and_
     assert (tick(db) or 0) > 0
     state = rollup_state(db)
     assert state["last_error"] is None
+    assert state["last_success_at"] == state["last_run_finished_at"]
+    assert state["last_success_at"] > before["last_success_at"]
     assert state["watermark_at"] > before["watermark_at"]
     assert queue(db) == []
     assert await assert_matches(database_url, s.workspaces, s.projects) > 0

@@ -232,7 +232,7 @@ async def _reset(conn: AConn) -> None:
     )
     await conn.execute(
         "UPDATE task_usage_dashboard_rollup_state SET watermark_at = NULL, last_run_started_at = NULL,"
-        " last_run_finished_at = NULL, last_run_rows = NULL, last_error = NULL,"
+        " last_run_finished_at = NULL, last_run_rows = NULL, last_error = NULL, last_success_at = NULL,"
         " backfill_upper_bound = NULL, backfill_done_before = NULL WHERE id = 1"
     )
 

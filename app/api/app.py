@@ -30,10 +30,12 @@ from app.api.errors import (
 from app.api.head import DashboardApp
 from app.api.health import healthz
 from app.api.me import me
+from app.api.metrics import metrics
 from app.api.read_path import DashboardReadPath, ReadPathChooser
 from app.config import Settings, load_settings
 from app.db.embedded import start_embedded
 from app.db.pool import create_pool
+from app.logs import configure_logging
 from app.page.routes import page, sign_in, sign_out, static_files
 from app.page.throttle import SignInThrottle
 from app.rollup.scheduler import run_ticks
@@ -43,6 +45,7 @@ from app.sessions import SESSION_COOKIE
 def create_app(settings: Settings | None = None) -> Litestar:
     """The ASGI app; granian calls it once per worker process (`--factory`)."""
     settings = settings or load_settings()
+    configure_logging(settings.log_format)
     conninfo = settings.database_url or start_embedded(settings.data_dir)
     chooser = ReadPathChooser(settings.rollup_mode)
 
@@ -78,7 +81,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         Exception: internal_error_handler,
     }
     return DashboardApp(
-        route_handlers=[DashboardController, me, healthz, page, static_files(), sign_in, sign_out],
+        route_handlers=[DashboardController, me, healthz, metrics, page, static_files(), sign_in, sign_out],
         dependencies={
             "db": Provide(provide_connection),
             "read_path": Provide(provide_read_path),

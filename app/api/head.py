@@ -1,4 +1,4 @@
-"""HEAD wherever GET works: answered as the GET, with the same headers and no body."""
+"""The app class: every HTTP request observed (app.api.observe), and HEAD answered as GET."""
 
 from __future__ import annotations
 
@@ -17,12 +17,15 @@ from litestar.types import (
     Send,
 )
 
+from app.api.observe import observe
+
 
 class DashboardApp(Litestar):
-    """The Litestar app, answering HEAD as GET.
+    """The Litestar app, observing every HTTP request and answering HEAD as GET.
 
-    Litestar routes HEAD only to explicit @head handlers (a 405 otherwise); RFC 9110 asks that
-    HEAD work wherever GET does, with the headers the GET would send.
+    Litestar's middleware runs only for requests a route matched; observing here also counts
+    and logs the 404s and 405s. Litestar routes HEAD only to explicit @head handlers (a 405
+    otherwise); RFC 9110 asks that HEAD work wherever GET does, with the headers GET would send.
     """
 
     async def __call__(
@@ -31,16 +34,23 @@ class DashboardApp(Litestar):
         receive: Receive | LifeSpanReceive,
         send: Send | LifeSpanSend,
     ) -> None:
-        """Runs a HEAD request as its GET and drops the body on the way out."""
-        if scope["type"] != ScopeType.HTTP or cast(HTTPScope, scope)["method"] != "HEAD":
+        """Observes an HTTP request around its dispatch; other scopes go straight through."""
+        if scope["type"] != ScopeType.HTTP:
             await super().__call__(scope, receive, send)
             return
-        send_body = cast(Send, send)
+        pool = getattr(self.state, "pool", None)
+        await observe(cast(HTTPScope, scope), cast(Receive, receive), cast(Send, send), self._dispatch, pool)
+
+    async def _dispatch(self, scope: HTTPScope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "HEAD":
+            await super().__call__(scope, receive, send)
+            return
 
         async def send_without_body(message: Message) -> None:
             if message["type"] == "http.response.body":
                 message = {**message, "body": b""}
-            await send_body(message)
+            await send(message)
 
-        get_scope = cast(HTTPScope, {**scope, "method": "GET"})
-        await super().__call__(get_scope, receive, send_without_body)
+        # In place, so the route Litestar matches is visible to observe() in this scope.
+        scope["method"] = "GET"
+        await super().__call__(scope, receive, send_without_body)

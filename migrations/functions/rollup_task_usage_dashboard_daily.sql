@@ -91,6 +91,7 @@ BEGIN
                 ELSE watermark_at
             END,
             last_run_finished_at = clock_timestamp(),
+            last_success_at = clock_timestamp(),
             last_run_rows = v_rows,
             last_error = NULL
         WHERE id = 1;
