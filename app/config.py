@@ -39,6 +39,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rollup_scheduler: bool = True
     rollup_interval_seconds: int = 300
     log_format: LogFormat = "text"
+    statement_timeout_ms: int = 15_000
 
     @property
     def embedded(self) -> bool:
@@ -125,4 +126,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rollup_scheduler=_bool(env, "USAGE_DASHBOARD_ROLLUP_SCHEDULER", True),
         rollup_interval_seconds=_int(env, "ROLLUP_INTERVAL_SECONDS", 300, 1, 86_400),
         log_format=_log_format(env),
+        statement_timeout_ms=_int(env, "DATABASE_STATEMENT_TIMEOUT_MS", 15_000, 0, 3_600_000),
     )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
+from typing import Any
+
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
 # What the service reads from its environment: the parent's values must not leak into a child.
@@ -36,3 +41,90 @@ def start_serve(*args: str, env: Mapping[str, str], stderr: int = subprocess.STD
         stderr=stderr,
         text=True,
     )
+
+
+class DatabaseLink:
+    """A real TCP hop between the app and PostgreSQL that a test can cut and restore: cutting
+    closes every connection through it and refuses new ones, as a database restart or a network
+    fault does to the app, while the test itself still reaches the server directly.
+
+    The hop runs its own event loop in a thread, so it forwards whatever loop the app runs in
+    (Litestar's test client runs the app in a thread of its own).
+    """
+
+    def __init__(self, conninfo: str) -> None:
+        params = conninfo_to_dict(conninfo)
+        host = str(params.get("host") or "/var/run/postgresql")
+        port = int(params.get("port") or 5432)
+        # A host starting with "/" is a socket directory (the embedded server listens there).
+        self._upstream: tuple[str, int] = (host, port)
+        self._conninfo = conninfo
+        self._server: asyncio.Server | None = None
+        self._links: set[asyncio.StreamWriter] = set()
+        self.port = free_port()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def conninfo(self) -> str:
+        """The database's conninfo through this link."""
+        return make_conninfo(self._conninfo, host="127.0.0.1", port=str(self.port))
+
+    def _run(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
+
+    def up(self) -> None:
+        """Accepts connections (again) on the same port."""
+        self._run(self._up())
+
+    def cut(self) -> None:
+        """Refuses new connections and drops every open one."""
+        self._run(self._cut())
+
+    def close(self) -> None:
+        """Cuts the link and stops its thread."""
+        self.cut()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
+
+    async def _up(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, reuse_address=True)
+
+    async def _cut(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for writer in list(self._links):
+            writer.transport.abort()
+        self._links.clear()
+
+    async def _open_upstream(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        host, port = self._upstream
+        if host.startswith("/"):
+            return await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
+        return await asyncio.open_connection(host, port)
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        try:
+            server_reader, server_writer = await self._open_upstream()
+        except OSError:
+            client_writer.transport.abort()
+            return
+        self._links |= {client_writer, server_writer}
+        try:
+            await asyncio.gather(
+                self._pipe(client_reader, server_writer), self._pipe(server_reader, client_writer)
+            )
+        finally:
+            self._links -= {client_writer, server_writer}

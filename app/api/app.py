@@ -26,6 +26,7 @@ from app.api.errors import (
     http_error_handler,
     internal_error_handler,
     json_error_bodies,
+    statement_timeout_handler,
 )
 from app.api.head import DashboardApp
 from app.api.health import healthz
@@ -34,7 +35,7 @@ from app.api.metrics import metrics
 from app.api.read_path import DashboardReadPath, ReadPathChooser
 from app.config import Settings, load_settings
 from app.db.embedded import start_embedded
-from app.db.pool import create_pool
+from app.db.pool import RequestConnections, create_pool
 from app.logs import configure_logging
 from app.page.routes import page, sign_in, sign_out, static_files
 from app.page.throttle import SignInThrottle
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         pool = create_pool(conninfo, settings.pool_min_size, settings.pool_max_size)
         await pool.open(wait=False)
         app.state.pool = pool
+        app.state.db = RequestConnections(pool, settings.statement_timeout_ms)
         app.state.sign_in_throttle = SignInThrottle()
         stop = asyncio.Event()
         ticker = None
@@ -78,6 +80,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         HTTPException: http_error_handler,
         PoolTimeout: database_unavailable_handler,
         psycopg.OperationalError: database_unavailable_handler,
+        # Litestar picks the handler of the first class along the MRO: this one, for a timeout.
+        psycopg.errors.QueryCanceled: statement_timeout_handler,
         Exception: internal_error_handler,
     }
     return DashboardApp(

@@ -25,6 +25,6 @@ AppSettings = NamedDependency[Settings]
 
 
 async def provide_connection(state: State) -> AsyncGenerator[Connection, None]:
-    """One pooled connection per request, returned to the pool when the response is sent."""
-    async with state.pool.connection() as conn:
+    """One pooled connection per request, in the request's transaction (RequestConnections)."""
+    async with state.db.connection() as conn:
         yield conn

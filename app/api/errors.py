@@ -37,7 +37,10 @@ _DOCUMENTED = {
     403: ("The request did not come from the page's own origin.", "cross-origin request refused"),
     404: ("Unknown workspace, or the caller is not a member.", "workspace not found"),
     429: ("Too many wrong tokens from this client; wait Retry-After seconds.", "too many sign-in attempts"),
-    503: ("The database did not answer in time; retry later.", "database unavailable"),
+    503: (
+        "The database did not answer in time, or a statement ran past the statement timeout; retry later.",
+        "database unavailable",
+    ),
 }
 
 
@@ -83,6 +86,12 @@ def database_unavailable_handler(request: Request[Any, Any, Any], exc: Exception
     """The database did not answer in time: 503, so clients and balancers retry elsewhere."""
     logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
     return _error(HTTP_503_SERVICE_UNAVAILABLE, "database unavailable")
+
+
+def statement_timeout_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
+    """A statement ran past DATABASE_STATEMENT_TIMEOUT_MS (or was cancelled): 503, the worker free."""
+    logger.warning("statement cancelled on %s %s: %s", request.method, request.url.path, exc)
+    return _error(HTTP_503_SERVICE_UNAVAILABLE, "statement timeout: the query ran too long")
 
 
 def json_error_bodies(response: Response[Any]) -> Response[Any]:

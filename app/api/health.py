@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 
 from app.api.deps import AppSettings
 from app.db import queries
+from app.db.pool import RequestConnections
 from app.rollup.health import assess, serving_path
 from app.wire import Health, RollupHealth
 
@@ -23,9 +20,9 @@ _PROBE_TIMEOUT_SECONDS = 3.0
 @get("/healthz", summary="Database reachability and the rollup's state", tags=["operations"])
 async def healthz(state: State, settings: AppSettings) -> Response[Health]:
     """Reports whether the database answers and how far the rollup is."""
-    pool: AsyncConnectionPool[AsyncConnection[Any]] = state.pool
+    db: RequestConnections = state.db
     try:
-        async with pool.connection(timeout=_PROBE_TIMEOUT_SECONDS) as conn:
+        async with db.connection(wait_seconds=_PROBE_TIMEOUT_SECONDS) as conn:
             rollup = await queries.get_rollup_status(conn)
         path = serving_path(settings.rollup_mode, rollup)
     except Exception:

@@ -26,7 +26,7 @@ async def me(request: Request[Any, Any, Any], state: State) -> Me:
     """The caller's user (with its time zone) and every workspace it may read, with its role."""
     # The header is checked before a connection is borrowed, as on the dashboard routes.
     credentials = request_credentials(request)
-    async with state.pool.connection() as conn:
+    async with state.db.connection() as conn:
         caller = await queries.get_me(conn, credentials)
     if caller is None:
         raise ApiError(401, "invalid token")

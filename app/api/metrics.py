@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Response, get
 from litestar.datastructures import State
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
 
 from app.api.deps import AppSettings
 from app.db import queries
+from app.db.pool import RequestConnections
 from app.metrics import CONTENT_TYPE, exposition, record_pool
 from app.wire import RollupState
 
@@ -21,12 +18,12 @@ _SCRAPE_DB_TIMEOUT_SECONDS = 2.0
 @get("/metrics", summary="Prometheus metrics", tags=["operations"], include_in_schema=True)
 async def metrics(state: State, settings: AppSettings) -> Response[bytes]:
     """Every metric in the text format; 200 even when the database does not answer."""
-    pool: AsyncConnectionPool[AsyncConnection[Any]] = state.pool
+    db: RequestConnections = state.db
     rollup: RollupState | None
     try:
-        async with pool.connection(timeout=_SCRAPE_DB_TIMEOUT_SECONDS) as conn:
+        async with db.connection(wait_seconds=_SCRAPE_DB_TIMEOUT_SECONDS) as conn:
             rollup = await queries.get_rollup_status(conn)
     except Exception:
         rollup = None
-    record_pool(pool.get_stats())
+    record_pool(db.pool.get_stats())
     return Response(exposition(rollup, settings.rollup_mode), media_type=CONTENT_TYPE)

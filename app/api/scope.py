@@ -276,7 +276,7 @@ async def provide_checked_connection(
     Depending on `dashboard_request` is what orders the two: Litestar resolves it first.
     """
     del dashboard_request
-    async with state.pool.connection() as conn:
+    async with state.db.connection() as conn:
         yield conn
 
 

@@ -345,8 +345,13 @@ async def upsert_task_usage(conn: Connection, reports: Sequence[UsageReport]) ->
 
 
 async def configure_connection(conn: Connection) -> None:
-    """Session settings every pooled connection gets before its first request."""
+    """JIT off for the session (the bench's direct connections)."""
     await QUERIES.configure_connection(conn)
+
+
+async def configure_request(conn: Connection, statement_timeout_ms: int) -> None:
+    """ConfigureRequest: the request transaction's local settings (JIT off, statement timeout)."""
+    await QUERIES.configure_request(conn, statement_timeout=str(statement_timeout_ms))
 
 
 async def ping(conn: Connection) -> bool:

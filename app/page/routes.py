@@ -107,7 +107,7 @@ async def sign_in(request: Request[Any, Any, Any], state: State) -> Response[Non
         raise ApiError(400, "token is required") from None
     if not token:
         raise ApiError(400, "token is required")
-    async with state.pool.connection() as conn:
+    async with state.db.connection() as conn:
         session_id = await open_session(conn, token)
     if session_id is None:
         throttle.failed(client)
@@ -129,6 +129,6 @@ async def sign_out(request: Request[Any, Any, Any], state: State) -> Response[No
     _same_origin(request)
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
-        async with state.pool.connection() as conn:
+        async with state.db.connection() as conn:
             await close_session(conn, session_id)
     return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=[_session_cookie(request, "", 0)])

@@ -1,8 +1,12 @@
 -- The tick: one bounded step, draining the usage rollup's (day, task) keys and the run rollup's
 -- (workspace, day) keys: of each, up to a step's worth of days, oldest keys first, every key of a
 -- picked day in the same statement that reads them.
+-- JIT off for the step's statements whoever calls it (the app, the CLI, pg_cron), set by the
+-- function so no session setting is needed (PgBouncer's transaction mode keeps none).
 CREATE OR REPLACE FUNCTION rollup_task_usage_dashboard_daily() RETURNS bigint
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+SET jit = off
+AS $$
 DECLARE
     v_cut timestamptz;
     v_days date [];
