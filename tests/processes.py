@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pwd
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +132,66 @@ class DatabaseLink:
             )
         finally:
             self._links -= {client_writer, server_writer}
+
+
+def _pgbouncer_binary() -> str:
+    found = shutil.which("pgbouncer") or (
+        "/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None
+    )
+    assert found, "pgbouncer is not installed: run .ci/test-tools.sh"
+    return found
+
+
+@contextmanager
+def pgbouncer(conninfo: str, server_connections: int = 1) -> Iterator[str]:
+    """Debian's pgbouncer in transaction mode in front of conninfo's server, with at most
+    server_connections server connections per database; yields the conninfo through it.
+
+    One server connection makes every client share it, so any state a client left on its
+    session would be seen by the next one.
+    """
+    params = conninfo_to_dict(conninfo)
+    host = str(params.get("host") or "/var/run/postgresql")
+    user = str(params.get("user") or "postgres")
+    password = params.get("password")
+    workdir = Path(tempfile.mkdtemp(prefix="usage-dashboard-pgbouncer-"))
+    port = free_port()
+    server = f"host={host} port={params.get('port') or 5432} user={user}"
+    if password:
+        server += f" password={password}"
+    (workdir / "users.txt").write_text(f'"{user}" ""\n')
+    (workdir / "pgbouncer.ini").write_text(
+        "[databases]\n"
+        f"* = {server}\n"
+        "[pgbouncer]\n"
+        "listen_addr = 127.0.0.1\n"
+        f"listen_port = {port}\n"
+        "unix_socket_dir =\n"
+        "auth_type = trust\n"
+        f"auth_file = {workdir / 'users.txt'}\n"
+        "pool_mode = transaction\n"
+        f"default_pool_size = {server_connections}\n"
+        "max_client_conn = 200\n"
+        "max_db_connections = 0\n"
+    )
+    command = [_pgbouncer_binary(), str(workdir / "pgbouncer.ini")]
+    if os.geteuid() == 0:
+        # pgbouncer refuses to run as root; the embedded server's socket directory admits only
+        # its owner, so run as that owner (any unprivileged user for a TCP server).
+        owner = pwd.getpwuid(Path(host).stat().st_uid).pw_name if host.startswith("/") else "nobody"
+        workdir.chmod(0o755)
+        command[1:1] = ["-u", owner]
+    bouncer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert bouncer.stdout is not None
+        # "process up" is logged once it listens.
+        for line in bouncer.stdout:
+            if "process up" in line:
+                break
+        else:
+            raise AssertionError("pgbouncer exited before it listened")
+        yield make_conninfo(conninfo, host="127.0.0.1", port=str(port), password="")
+    finally:
+        bouncer.terminate()
+        bouncer.communicate(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
