@@ -29,6 +29,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Everything the service reads from its environment."""
 
     database_url: str | None = None
+    database_read_url: str | None = None
     data_dir: Path
     pool_min_size: int = 1
     pool_max_size: int = 10
@@ -96,13 +97,13 @@ def _log_format(env: Mapping[str, str]) -> LogFormat:
     raise ConfigError(f"LOG_FORMAT must be text or json, got {raw!r}")
 
 
-def _database_url(env: Mapping[str, str]) -> str | None:
-    raw = env.get("DATABASE_URL", "").strip()
+def _database_url(env: Mapping[str, str], name: str = "DATABASE_URL") -> str | None:
+    raw = env.get(name, "").strip()
     if not raw:
         return None
     is_url = "://" in raw
     if (is_url and not raw.startswith(("postgresql://", "postgres://"))) or (not is_url and "=" not in raw):
-        raise ConfigError("DATABASE_URL must be a postgresql:// URL or a libpq key=value string")
+        raise ConfigError(f"{name} must be a postgresql:// URL or a libpq key=value string")
     return raw
 
 
@@ -114,8 +115,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     pool_max = _int(env, "DATABASE_POOL_MAX_SIZE", 10, 1, 1000)
     if pool_min > pool_max:
         raise ConfigError(f"DATABASE_POOL_MIN_SIZE ({pool_min}) exceeds DATABASE_POOL_MAX_SIZE ({pool_max})")
+    database_url = _database_url(env)
+    read_url = _database_url(env, "DATABASE_READ_URL")
+    if read_url is not None and database_url is None:
+        raise ConfigError("DATABASE_READ_URL needs DATABASE_URL: the embedded server has no replica")
     return Settings(
-        database_url=_database_url(env),
+        database_url=database_url,
+        database_read_url=read_url,
         data_dir=Path(data_dir) if data_dir else Path(platformdirs.user_data_dir("usage-dashboard")),
         pool_min_size=pool_min,
         pool_max_size=pool_max,

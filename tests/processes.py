@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,3 +196,84 @@ def pgbouncer(conninfo: str, server_connections: int = 1) -> Iterator[str]:
         bouncer.terminate()
         bouncer.communicate(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _server_facts(conninfo: str) -> tuple[Path, str]:
+    """The server's binaries directory and the OS user its data directory belongs to."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT (SELECT setting FROM pg_config WHERE name = 'BINDIR'), current_setting('data_directory')"
+        ).fetchone()
+    assert row is not None
+    return Path(row[0]), pwd.getpwuid(Path(row[1]).stat().st_uid).pw_name
+
+
+@contextmanager
+def streaming_replica(conninfo: str) -> Iterator[str]:
+    """A hot standby of conninfo's server, made with the server's own pg_basebackup and streaming
+    from it; yields conninfo's database on the replica. Runs as the server's OS user (PostgreSQL
+    refuses root), with its own settings and trust for local connections."""
+    bindir, owner = _server_facts(conninfo)
+    as_owner: dict[str, Any] = {"user": owner} if os.geteuid() == 0 else {}
+    home = Path(tempfile.mkdtemp(prefix="usage-dashboard-replica-"))
+    data = home / "data"
+    port = free_port()
+    if as_owner:
+        shutil.chown(home, owner)
+    subprocess.run(
+        [str(bindir / "pg_basebackup"), "-d", conninfo, "-D", str(data), "-R", "-X", "stream", "-c", "fast"],
+        check=True,
+        capture_output=True,
+        **as_owner,
+    )
+    # The server's own configuration (Debian keeps it outside the data directory) is replaced
+    # by one that only says where this replica listens and whom it trusts.
+    (home / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n")
+    (home / "pg_ident.conf").write_text("")
+    (home / "replica.conf").write_text(
+        f"port = {port}\n"
+        "listen_addresses = '127.0.0.1'\n"
+        f"unix_socket_directories = '{home}'\n"
+        f"hba_file = '{home / 'pg_hba.conf'}'\n"
+        f"ident_file = '{home / 'pg_ident.conf'}'\n"
+        "hot_standby = on\n"
+        "shared_buffers = 32MB\n"
+    )
+    if as_owner:
+        for path in home.iterdir():
+            shutil.chown(path, owner)
+    replica = subprocess.Popen(
+        [str(bindir / "postgres"), "-D", str(data), "-c", f"config_file={home / 'replica.conf'}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **as_owner,
+    )
+    try:
+        assert replica.stdout is not None
+        for line in replica.stdout:
+            if "ready to accept read-only connections" in line:
+                break
+        else:
+            raise AssertionError("the replica exited before it accepted connections")
+        # Its log keeps coming; a thread drains it so the server never blocks on a full pipe.
+        threading.Thread(target=replica.stdout.read, daemon=True).start()
+        yield make_conninfo(conninfo, host="127.0.0.1", port=str(port), password="")
+    finally:
+        replica.terminate()
+        replica.wait(timeout=60)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def wait_for_replay(primary: str, replica: str) -> None:
+    """Returns once the replica has replayed everything the primary had written when called
+    (watched through the replica's replay position, never slept on)."""
+    with psycopg.connect(primary, autocommit=True) as conn:
+        row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+    assert row is not None
+    with psycopg.connect(replica, autocommit=True) as conn:
+        for _ in range(1_000_000):
+            done = conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (row[0],)).fetchone()
+            if done == (True,):
+                return
+    raise AssertionError("the replica never replayed the primary's writes")

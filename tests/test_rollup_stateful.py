@@ -53,7 +53,7 @@ from hypothesis.stateful import (
 )
 from psycopg import AsyncConnection, sql
 
-from app.api.read_path import RAW, ROLLUP
+from app.api.read_path import RAW, ROLLUP, DashboardDb
 from app.db import queries
 from app.db.queries import DashboardFilter, UsageReport
 from app.prices import EPOCH, PRICE_COLUMNS, PriceVersion
@@ -851,28 +851,25 @@ class RollupMachine(RuleBasedStateMachine):
             for days in VIEWER_WINDOW_DAYS:
                 f = DashboardFilter(workspace_id=ws, window=window_for_days(days, zone_named(reader_tz), now))
                 where = f"workspace {ws}, days={days} viewed in {reader_tz}"
-                assert await ROLLUP.daily(conn, f) == await RAW.daily(conn, f), (
-                    f"usage/daily differs: {where}"
-                )
-                assert await ROLLUP.by_agent(conn, f) == await RAW.by_agent(conn, f), (
-                    f"by-agent differs: {where}"
-                )
+                await _compare_paths(conn, f, where, ("daily", "by_agent"))
                 await _compare_run_routes(conn, f, where)
+
+
+RUN_READ_PATH_FIELDS = ("agent_runtime", "runtime_daily", "failures_daily", "failures_by_agent")
+
+
+async def _compare_paths(conn: AConn, f: DashboardFilter, where: str, routes: tuple[str, ...]) -> None:
+    """The named read path queries (DashboardReadPath's fields) on both read paths."""
+    db = DashboardDb.of(conn)
+    for route in routes:
+        rollup = await getattr(ROLLUP, route)(db, f)
+        assert rollup == await getattr(RAW, route)(db, f), f"{route} differs: {where}"
 
 
 async def _compare_run_routes(conn: AConn, f: DashboardFilter, where: str) -> None:
     """The four run routes on both read paths."""
-    assert await ROLLUP.agent_runtime(conn, f) == await RAW.agent_runtime(conn, f), (
-        f"agent-runtime differs: {where}"
-    )
-    assert await ROLLUP.runtime_daily(conn, f) == await RAW.runtime_daily(conn, f), (
-        f"runtime/daily differs: {where}"
-    )
-    assert await ROLLUP.failures_daily(conn, f) == await RAW.failures_daily(conn, f), (
-        f"failures/daily differs: {where}"
-    )
-    assert await ROLLUP.failures_by_agent(conn, f) == await RAW.failures_by_agent(conn, f), (
-        f"failures/by-agent differs: {where}"
+    await _compare_paths(
+        conn, f, where, ("agent_runtime", "runtime_daily", "failures_daily", "failures_by_agent")
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from app.api.read_path import RAW, ROLLUP
+from app.api.read_path import RAW, ROLLUP, DashboardDb
 from app.db.queries import DashboardFilter
 from app.window import Window, local_midnight, today_in, window_for_dates, window_for_days
 from tests.rollup_helpers import backfill, catch_up, connect, fill_splits, register_zones
@@ -66,8 +66,12 @@ async def _assert_paths_agree(
         for window in _windows(zone):
             for project in (None, project_id):
                 f = DashboardFilter(workspace_id=workspace_id, window=window, project_id=project)
-                raw = await RAW.daily(conn, f)
-                assert await ROLLUP.daily(conn, f) == raw, (window.first_date, window.days, project)
+                raw = await RAW.daily(DashboardDb.of(conn), f)
+                assert await ROLLUP.daily(DashboardDb.of(conn), f) == raw, (
+                    window.first_date,
+                    window.days,
+                    project,
+                )
                 compared += len(raw)
     return compared
 
@@ -79,20 +83,20 @@ async def _rollup_sees_a_changed_prefix(
     moved (it reads those prefixes), then takes the token back."""
     f = DashboardFilter(workspace_id=workspace_id, window=window_for_days(365, zone))
     async with await connect(database_url) as conn:
-        before = await ROLLUP.daily(conn, f)
+        before = await ROLLUP.daily(DashboardDb.of(conn), f)
         changed = db.execute(
             "UPDATE task_usage_dashboard_daily_split_model SET input_tokens = input_tokens + 1"
             " WHERE workspace_id = %s",
             (workspace_id,),
         ).rowcount
         assert changed > 0
-        after = await ROLLUP.daily(conn, f)
+        after = await ROLLUP.daily(DashboardDb.of(conn), f)
         db.execute(
             "UPDATE task_usage_dashboard_daily_split_model SET input_tokens = input_tokens - 1"
             " WHERE workspace_id = %s",
             (workspace_id,),
         )
-        assert await ROLLUP.daily(conn, f) == before
+        assert await ROLLUP.daily(DashboardDb.of(conn), f) == before
     return after != before
 
 
@@ -188,5 +192,5 @@ async def test_a_task_with_a_provider_spelled_two_ways_across_a_utc_midnight_cou
     assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
     f = DashboardFilter(workspace_id=workspace_id, window=window_for_days(7, zone))
     async with await connect(database_url) as conn:
-        [row] = [r for r in await ROLLUP.daily(conn, f) if r.model == "gpt-5"]
+        [row] = [r for r in await ROLLUP.daily(DashboardDb.of(conn), f) if r.model == "gpt-5"]
     assert (row.input_tokens, row.task_count) == (3, 1)

@@ -18,7 +18,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from psycopg_pool import PoolTimeout
 
 from app.api.dashboard import DashboardController
-from app.api.deps import Db, provide_connection
+from app.api.deps import DashboardDbDep, provide_connection
 from app.api.errors import (
     ApiError,
     api_error_handler,
@@ -50,8 +50,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     conninfo = settings.database_url or start_embedded(settings.data_dir)
     chooser = ReadPathChooser(settings.rollup_mode)
 
-    async def provide_read_path(db: Db) -> DashboardReadPath:
-        return await chooser.choose(db)
+    async def provide_read_path(dashboard_db: DashboardDbDep) -> DashboardReadPath:
+        return await chooser.choose(dashboard_db.read)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -59,6 +59,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await pool.open(wait=False)
         app.state.pool = pool
         app.state.db = RequestConnections(pool, settings.statement_timeout_ms)
+        read_pool = None
+        app.state.read_db = None
+        if settings.database_read_url is not None:
+            read_pool = create_pool(
+                settings.database_read_url, settings.pool_min_size, settings.pool_max_size
+            )
+            await read_pool.open(wait=False)
+            app.state.read_db = RequestConnections(read_pool, settings.statement_timeout_ms)
         app.state.sign_in_throttle = SignInThrottle()
         stop = asyncio.Event()
         ticker = None
@@ -73,6 +81,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 ticker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await ticker
+            if read_pool is not None:
+                await read_pool.close()
             await pool.close()
 
     exception_handlers: dict[Any, Any] = {

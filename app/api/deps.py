@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
-from app.api.read_path import DashboardReadPath
+from app.api.read_path import DashboardDb, DashboardReadPath
 from app.config import Settings
 from app.db.queries import Connection, DashboardFilter
 
@@ -19,6 +19,9 @@ Filter = NamedDependency[DashboardFilter]
 
 ReadPath = NamedDependency[DashboardReadPath]
 """The request's dashboard read path (raw or rollup, by mode and backfill), injected as `read_path`."""
+
+DashboardDbDep = NamedDependency[DashboardDb]
+"""A dashboard request's read and primary connections, injected by the name `dashboard_db`."""
 
 AppSettings = NamedDependency[Settings]
 """The app's settings, injected by the name `settings`."""

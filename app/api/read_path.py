@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from app.config import RollupMode
 from app.db import queries
@@ -22,16 +23,43 @@ from app.wire import AgentFailures, AgentRunTime, AgentUsage, DailyFailures, Dai
 
 
 @dataclass(frozen=True)
+class DashboardDb:
+    """A dashboard request's connections: `read` runs its dashboard query (the replica of
+    DATABASE_READ_URL, else the same connection as `primary`), `primary` its few writes."""
+
+    primary: Connection
+    read: Connection
+
+    @classmethod
+    def of(cls, conn: Connection) -> DashboardDb:
+        """One connection for both (no replica)."""
+        return cls(primary=conn, read=conn)
+
+
+Row = TypeVar("Row")
+Query = Callable[[DashboardDb, DashboardFilter], Awaitable[list[Row]]]
+
+
+@dataclass(frozen=True)
 class DashboardReadPath:
     """The six dashboard queries of one read path."""
 
     name: str
-    daily: Callable[[Connection, DashboardFilter], Awaitable[list[DailyUsage]]]
-    by_agent: Callable[[Connection, DashboardFilter], Awaitable[list[AgentUsage]]]
-    agent_runtime: Callable[[Connection, DashboardFilter], Awaitable[list[AgentRunTime]]]
-    runtime_daily: Callable[[Connection, DashboardFilter], Awaitable[list[DailyRunTime]]]
-    failures_daily: Callable[[Connection, DashboardFilter], Awaitable[list[DailyFailures]]]
-    failures_by_agent: Callable[[Connection, DashboardFilter], Awaitable[list[AgentFailures]]]
+    daily: Query[DailyUsage]
+    by_agent: Query[AgentUsage]
+    agent_runtime: Query[AgentRunTime]
+    runtime_daily: Query[DailyRunTime]
+    failures_daily: Query[DailyFailures]
+    failures_by_agent: Query[AgentFailures]
+
+
+def _on_read(query: Callable[[Connection, DashboardFilter], Awaitable[list[Row]]]) -> Query[Row]:
+    """query, run on the request's read connection."""
+
+    async def run(db: DashboardDb, f: DashboardFilter) -> list[Row]:
+        return await query(db.read, f)
+
+    return run
 
 
 # Quarters known to be registered, per database (host, port, name): registering is a write,
@@ -47,40 +75,42 @@ async def _register_splits(conn: Connection, quarters: frozenset[int]) -> None:
         _registered.update((*database, q) for q in missing)
 
 
-async def _daily_rollup(conn: Connection, f: DashboardFilter) -> list[DailyUsage]:
+# A replica cannot write: quarters are registered on the primary, and until the replica has
+# replayed that (and the prefixes the ticks fill), its reads take those local days from raw rows.
+async def _daily_rollup(db: DashboardDb, f: DashboardFilter) -> list[DailyUsage]:
     if f.window.utc_days:
-        return await queries.list_dashboard_usage_daily_rollup(conn, f)
-    await _register_splits(conn, f.window.split_quarters)
-    return await queries.list_dashboard_usage_daily_zone_rollup(conn, f)
+        return await queries.list_dashboard_usage_daily_rollup(db.read, f)
+    await _register_splits(db.primary, f.window.split_quarters)
+    return await queries.list_dashboard_usage_daily_zone_rollup(db.read, f)
 
 
-async def _runtime_daily_rollup(conn: Connection, f: DashboardFilter) -> list[DailyRunTime]:
-    await _register_splits(conn, f.window.split_quarters)
-    return await queries.list_dashboard_runtime_daily_rollup(conn, f)
+async def _runtime_daily_rollup(db: DashboardDb, f: DashboardFilter) -> list[DailyRunTime]:
+    await _register_splits(db.primary, f.window.split_quarters)
+    return await queries.list_dashboard_runtime_daily_rollup(db.read, f)
 
 
-async def _failures_daily_rollup(conn: Connection, f: DashboardFilter) -> list[DailyFailures]:
-    await _register_splits(conn, f.window.split_quarters)
-    return await queries.list_dashboard_failures_daily_rollup(conn, f)
+async def _failures_daily_rollup(db: DashboardDb, f: DashboardFilter) -> list[DailyFailures]:
+    await _register_splits(db.primary, f.window.split_quarters)
+    return await queries.list_dashboard_failures_daily_rollup(db.read, f)
 
 
 RAW = DashboardReadPath(
     "raw",
-    daily=queries.list_dashboard_usage_daily,
-    by_agent=queries.list_dashboard_usage_by_agent,
-    agent_runtime=queries.list_dashboard_agent_run_time,
-    runtime_daily=queries.list_dashboard_runtime_daily,
-    failures_daily=queries.list_dashboard_failures_daily,
-    failures_by_agent=queries.list_dashboard_failures_by_agent,
+    daily=_on_read(queries.list_dashboard_usage_daily),
+    by_agent=_on_read(queries.list_dashboard_usage_by_agent),
+    agent_runtime=_on_read(queries.list_dashboard_agent_run_time),
+    runtime_daily=_on_read(queries.list_dashboard_runtime_daily),
+    failures_daily=_on_read(queries.list_dashboard_failures_daily),
+    failures_by_agent=_on_read(queries.list_dashboard_failures_by_agent),
 )
 ROLLUP = DashboardReadPath(
     "rollup",
     daily=_daily_rollup,
-    by_agent=queries.list_dashboard_usage_by_agent_rollup,
-    agent_runtime=queries.list_dashboard_agent_run_time_rollup,
+    by_agent=_on_read(queries.list_dashboard_usage_by_agent_rollup),
+    agent_runtime=_on_read(queries.list_dashboard_agent_run_time_rollup),
     runtime_daily=_runtime_daily_rollup,
     failures_daily=_failures_daily_rollup,
-    failures_by_agent=queries.list_dashboard_failures_by_agent_rollup,
+    failures_by_agent=_on_read(queries.list_dashboard_failures_by_agent_rollup),
 )
 
 
@@ -94,7 +124,8 @@ class ReadPathChooser:
         self._backfilled = False
 
     async def choose(self, conn: Connection) -> DashboardReadPath:
-        """RAW or ROLLUP for one request, on the request's own connection."""
+        """RAW or ROLLUP for one request, asked on the connection its query will read from (a
+        replica that has not replayed the backfill's end yet is read raw)."""
         if self.mode != "auto":
             return ROLLUP if self.mode == "true" else RAW
         if not self._backfilled:

@@ -22,9 +22,11 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, QueryParameter
 
-from app.api.deps import Db
+from app.api.deps import Db, Filter
 from app.api.errors import ApiError
 from app.api.formats import wants_csv
+from app.api.read_path import DashboardDb
+from app.db.pool import RequestConnections
 from app.db.queries import Connection, Credentials, DashboardFilter, resolve_dashboard_caller
 from app.sessions import SESSION_COOKIE
 from app.tokens import token_digest
@@ -278,6 +280,20 @@ async def provide_checked_connection(
     del dashboard_request
     async with state.db.connection() as conn:
         yield conn
+
+
+async def provide_dashboard_db(
+    state: State, db: Db, dashboard_filter: Filter
+) -> AsyncGenerator[DashboardDb, None]:
+    """The request's connections: reads on the replica when DATABASE_READ_URL is set, borrowed
+    only once the caller is authenticated on the primary (where its token is certain to exist)."""
+    del dashboard_filter
+    replica: RequestConnections | None = state.read_db
+    if replica is None:
+        yield DashboardDb.of(db)
+        return
+    async with replica.connection() as read:
+        yield DashboardDb(primary=db, read=read)
 
 
 async def provide_dashboard_filter(dashboard_request: DashboardRequestDep, db: Db) -> DashboardFilter:
