@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from app.api.read_path import RAW, ROLLUP
+from app.api.read_path import RAW, ROLLUP, DashboardDb
 from app.db import queries
 from app.db.queries import DashboardFilter
 from app.rollup.backfill import BackfillPlan, plan_backfill, run_backfill
@@ -371,8 +371,8 @@ async def assert_run_routes_match(conn: AsyncConn, f: DashboardFilter, where: st
     paths for one filter; returns how many raw rows were compared."""
     compared = 0
     for route in RUN_ROUTES:
-        raw = await getattr(RAW, route)(conn, f)
-        assert await getattr(ROLLUP, route)(conn, f) == raw, f"{route} differs for {where}"
+        raw = await getattr(RAW, route)(DashboardDb.of(conn), f)
+        assert await getattr(ROLLUP, route)(DashboardDb.of(conn), f) == raw, f"{route} differs for {where}"
         compared += len(raw)
     return compared
 

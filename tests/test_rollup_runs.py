@@ -18,7 +18,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from app.api.read_path import RAW, ROLLUP
+from app.api.read_path import RAW, ROLLUP, DashboardDb
 from app.db.migrate import Runner
 from app.db.queries import DashboardFilter
 from app.window import local_midnight, today_in, window_for_dates, window_for_days
@@ -219,19 +219,19 @@ async def test_the_rollup_path_reads_the_run_rollup(world: World, db: Conn, data
         f = DashboardFilter(workspace_id=r.ws, window=window_for_days(days))
         async with await connect(database_url) as conn:
             assert await assert_run_routes_match(conn, f, f"days={days}") > 0
-            before = [await getattr(ROLLUP, route)(conn, f) for route in RUN_ROUTES]
+            before = [await getattr(ROLLUP, route)(DashboardDb.of(conn), f) for route in RUN_ROUTES]
             for table in RUN_TABLES:
                 db.execute(
                     f"UPDATE {table} SET finished_count = finished_count + 1, run_count = run_count + 1"
                 )
-            after = [await getattr(ROLLUP, route)(conn, f) for route in RUN_ROUTES]
+            after = [await getattr(ROLLUP, route)(DashboardDb.of(conn), f) for route in RUN_ROUTES]
             for table in RUN_TABLES:
                 db.execute(
                     f"UPDATE {table} SET finished_count = finished_count - 1, run_count = run_count - 1"
                 )
             for route, old, new in zip(RUN_ROUTES, before, after, strict=True):
                 assert new != old, f"{route} over {days} days does not read the rollup"
-            assert [await getattr(RAW, route)(conn, f) for route in RUN_ROUTES] == before
+            assert [await getattr(RAW, route)(DashboardDb.of(conn), f) for route in RUN_ROUTES] == before
 
 
 async def test_a_run_committed_after_a_tick_is_read_and_rolled_up(
