@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import signal
 import socket
@@ -26,6 +27,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _READY_TIMEOUT_S = 90.0
 _STOP_TIMEOUT_S = 15.0
 _REQUEST_TIMEOUT_S = 30.0
+_CONNECTION_ERRORS = (OSError, EOFError, ValueError, TimeoutError, asyncio.IncompleteReadError)
 
 
 class HttpError(RuntimeError):
@@ -130,11 +132,20 @@ class LoadResult:
     errors: int
     seconds: float
     client_cpu_s: float
+    latencies_ms: tuple[float, ...] = ()
 
     @property
     def rps(self) -> float:
         """200 responses per second."""
         return self.ok / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def p99_ms(self) -> float:
+        """The 99th percentile of the requests' latencies (nearest rank), 0 with none."""
+        if not self.latencies_ms:
+            return 0.0
+        ranked = sorted(self.latencies_ms)
+        return ranked[min(len(ranked) - 1, math.ceil(0.99 * len(ranked)) - 1)]
 
 
 async def run_load(port: int, request: bytes, clients: int, seconds: float, max_requests: int) -> LoadResult:
@@ -146,17 +157,20 @@ async def run_load(port: int, request: bytes, clients: int, seconds: float, max_
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     counts = {"issued": 0, "ok": 0, "errors": 0}
+    latencies: list[float] = []
 
     async def client() -> None:
         conn = HttpConnection(port)
         try:
             while loop.time() < deadline and counts["issued"] < max_requests:
                 counts["issued"] += 1
+                sent = loop.time()
                 try:
                     status, _ = await conn.get(request)
-                except (OSError, EOFError, ValueError, TimeoutError, asyncio.IncompleteReadError):
+                except _CONNECTION_ERRORS:
                     counts["errors"] += 1
                     continue
+                latencies.append((loop.time() - sent) * 1000.0)
                 counts["ok" if status == 200 else "errors"] += 1
         finally:
             await conn.close()
@@ -168,6 +182,62 @@ async def run_load(port: int, request: bytes, clients: int, seconds: float, max_
         errors=counts["errors"],
         seconds=time.perf_counter() - start,
         client_cpu_s=time.process_time() - cpu_start,
+        latencies_ms=tuple(latencies),
+    )
+
+
+async def run_paced_load(
+    port: int, request: bytes, rate: float, seconds: float, connections: int
+) -> LoadResult:
+    """An open-loop load: `rate` requests a second for `seconds`, whatever the server's pace,
+    over at most `connections` keep-alive connections. Each latency counts from the instant the
+    request was due, so a server falling behind shows in the figure instead of slowing the load
+    (no coordinated omission)."""
+    loop = asyncio.get_running_loop()
+    idle: list[HttpConnection] = []
+    opened = 0
+    free = asyncio.Condition()
+    counts = {"ok": 0, "errors": 0}
+    latencies: list[float] = []
+
+    async def borrow() -> HttpConnection:
+        nonlocal opened
+        async with free:
+            while not idle and opened >= connections:
+                await free.wait()
+            if idle:
+                return idle.pop()
+            opened += 1
+            return HttpConnection(port)
+
+    async def one(due: float) -> None:
+        conn = await borrow()
+        try:
+            status, _ = await conn.get(request)
+        except _CONNECTION_ERRORS:
+            counts["errors"] += 1
+        else:
+            latencies.append((loop.time() - due) * 1000.0)
+            counts["ok" if status == 200 else "errors"] += 1
+        async with free:
+            idle.append(conn)
+            free.notify()
+
+    start, cpu_start = loop.time(), time.process_time()
+    pending = []
+    for i in range(max(1, int(rate * seconds))):
+        due = start + i / rate
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        pending.append(asyncio.create_task(one(due)))
+    await asyncio.gather(*pending)
+    for conn in idle:
+        await conn.close()
+    return LoadResult(
+        ok=counts["ok"],
+        errors=counts["errors"],
+        seconds=loop.time() - start,
+        client_cpu_s=time.process_time() - cpu_start,
+        latencies_ms=tuple(latencies),
     )
 
 
@@ -206,7 +276,7 @@ async def _wait_ready(process: asyncio.subprocess.Process, port: int, log_path: 
             status, _ = await conn.get(request)
             if status == 200:
                 return
-        except (OSError, EOFError, ValueError, TimeoutError, asyncio.IncompleteReadError):
+        except _CONNECTION_ERRORS:
             pass
         finally:
             await conn.close()

@@ -100,6 +100,10 @@ SECTIONS: list[tuple[str, list[Line]]] = [
             Line("http_errors", "count", Target("==", 0.0)),
             Line("http_requests", "count"),
             Line("http_client_cpu_pct", "pct"),
+            Line("http_p99_ms.c64", "ms"),
+            Line("http_rps.c64", "req/s"),
+            Line("http_rps_at_p99_100ms", "req/s"),
+            Line("http_p99_100ms_reached", "bool"),
         ],
     ),
     (
@@ -225,6 +229,13 @@ _HOW = """\
   `http_overhead_ms` = HTTP p50 - SQL p50 of the query it serves (rollup daily, 30 days), the
   two timed in five alternating batches on the same minute (`http_overhead.sql_ms` is that SQL
   p50).
+- Load, on the same 2-worker server: `http_p99_ms.c64` is the p99 of 64 keep-alive clients
+  sending back to back for the throughput run's length (`http_rps.c64` their rate). Then an
+  open-loop load at each rate of the scale's steps, for a few seconds each, over at most 256
+  connections, each latency counted from the instant the request was due;
+  `http_rps_at_p99_100ms` is the first rate whose p99 passed 100 ms, or the highest rate tried
+  when none did (`http_p99_100ms_reached` says which). The load generator shares the machine's
+  cores with the server, so at high rates it takes CPU from it (`http_client_cpu_pct`).
 - Tick and writes start after a CHECKPOINT, so the seed's and the backfill's dirty pages are not
   flushed inside their timings.
 - Tick: per round, 1,000 `upsert_task_usage` reports in batches of 20 (half re-reports of rows of

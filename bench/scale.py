@@ -27,6 +27,10 @@ class Scale:
     rps_seconds: float
     rps_max_requests: int
     rps_clients: int
+    # Open-loop steps for http_rps_at_p99_100ms: requests a second, tried in order, each for
+    # load_step_seconds, until p99 passes 100 ms.
+    load_rates: tuple[int, ...]
+    load_step_seconds: float
     tick_rounds: int
     tick_changes: int
     write_writers: int
@@ -88,6 +92,8 @@ FULL = Scale(
     rps_seconds=20.0,
     rps_max_requests=2_000_000,
     rps_clients=16,
+    load_rates=(50, 100, 150, 200, 300, 400, 500, 700, 1_000),
+    load_step_seconds=8.0,
     tick_rounds=7,
     tick_changes=1_000,
     write_writers=4,
@@ -120,6 +126,8 @@ SMALL = Scale(
     rps_seconds=3.0,
     rps_max_requests=200_000,
     rps_clients=16,
+    load_rates=(50, 200),
+    load_step_seconds=1.0,
     tick_rounds=5,
     tick_changes=1_000,
     write_writers=4,
