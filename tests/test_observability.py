@@ -298,3 +298,18 @@ def test_two_workers_report_every_request_in_one_scrape_and_log_json(database_ur
         "/metrics"
     ]
     assert serve.returncode == 0
+
+
+async def test_an_unknown_method_counts_as_other(app_client: Client) -> None:
+    before = await _scrape(app_client)
+
+    answered = await app_client.request("BREW", "/healthz")
+    after = await _scrape(app_client)
+
+    assert answered.status_code == 405
+    key = (
+        "usage_dashboard_http_requests_total",
+        (("method", "other"), ("route", "unmatched"), ("status", "405")),
+    )
+    assert after[key] - before.get(key, 0.0) == 1
+    assert not any(("method", "BREW") in sample_labels for _, sample_labels in after)

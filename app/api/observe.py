@@ -8,11 +8,11 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
 from urllib.parse import parse_qs
 
 from litestar.types import HTTPScope, Message, Receive, Send
 
+from app.db.pool import Pool
 from app.logs import request_id
 from app.metrics import HTTP_LATENCY, HTTP_REQUESTS, UNMATCHED_ROUTE, record_pool
 
@@ -22,6 +22,8 @@ logger = logging.getLogger("usage_dashboard.request")
 # log line should not carry as is, is replaced by a new id.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 _MAX_WORKSPACE = 64
+# Methods outside these count as "other": a label must not take whatever a client sends.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 Dispatch = Callable[[HTTPScope, Receive, Send], Awaitable[None]]
 
@@ -53,9 +55,11 @@ def requested_workspace(scope: HTTPScope) -> str | None:
     return next((value[:_MAX_WORKSPACE] for value in candidates if value), None)
 
 
-async def observe(scope: HTTPScope, receive: Receive, send: Send, dispatch: Dispatch, pool: Any) -> None:
+async def observe(
+    scope: HTTPScope, receive: Receive, send: Send, dispatch: Dispatch, pool: Pool | None
+) -> None:
     """Runs dispatch for one request, then counts, times and logs it under its route template."""
-    method = scope["method"]
+    method = scope["method"] if scope["method"] in _METHODS else "other"
     rid = chosen_request_id(scope)
     context = request_id.set(rid)
     status = 500
