@@ -11,7 +11,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Coroutine, Iterator, Mapping
+import time
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,16 @@ ROOT = Path(__file__).resolve().parent.parent
 # What the service reads from its environment: the parent's values must not leak into a child.
 _SERVICE_PREFIXES = ("DATABASE_", "USAGE_DASHBOARD_", "ROLLUP_", "PROMETHEUS_")
 _SERVICE_NAMES = {"HOST", "PORT", "WEB_CONCURRENCY", "LOG_FORMAT"}
+
+
+def until(condition: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
+    """Returns once condition() holds, checked again and again (observed, never slept on);
+    fails naming `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+    raise AssertionError(f"never happened: {what}")
 
 
 def free_port() -> int:
@@ -272,8 +283,9 @@ def wait_for_replay(primary: str, replica: str) -> None:
         row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
     assert row is not None
     with psycopg.connect(replica, autocommit=True) as conn:
-        for _ in range(1_000_000):
+
+        def replayed() -> bool:
             done = conn.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (row[0],)).fetchone()
-            if done == (True,):
-                return
-    raise AssertionError("the replica never replayed the primary's writes")
+            return done == (True,)
+
+        until(replayed, "the replica replayed the primary's writes")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 import subprocess
 from typing import Any
 
 import psycopg
 
-from tests.processes import free_port, start_serve
+from tests.processes import free_port, start_serve, until
 from tests.rollup_helpers import assert_matches, backfill, rollup_state
 from tests.world import World
 
@@ -23,15 +22,6 @@ def _awaiting_the_rollup_lock(db: Conn) -> int:
     ).fetchone()
     assert row is not None
     return int(row[0])
-
-
-def _until(condition: Any, what: str) -> None:
-    """Returns once condition() holds (observed in the database, never slept on)."""
-    deadline = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=60)
-    while datetime.datetime.now(datetime.UTC) < deadline:
-        if condition():
-            return
-    raise AssertionError(f"never: {what}")
 
 
 def _queued(db: Conn) -> int:
@@ -65,11 +55,11 @@ async def test_two_serve_processes_wait_for_each_other_and_roll_up_everything_on
         try:
             for _ in range(2):
                 servers.append(start_serve("--port", str(free_port()), env=env, stderr=subprocess.DEVNULL))
-            _until(lambda: _awaiting_the_rollup_lock(db) == 2, "both servers' ticks waited for the lock")
+            until(lambda: _awaiting_the_rollup_lock(db) == 2, "both servers' ticks waited for the lock")
             assert _queued(db) > 0
         finally:
             holder.execute(f"SELECT pg_advisory_unlock({ROLLUP_LOCK})")
-        _until(lambda: _queued(db) == 0, "the queue was drained")
+        until(lambda: _queued(db) == 0, "the queue was drained")
         for server in servers:
             server.terminate()
         codes = [server.wait(timeout=60) for server in servers]

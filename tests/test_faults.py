@@ -4,7 +4,6 @@ SIGTERM with requests in flight. (A tick killed mid-way: tests/test_rollup_guara
 from __future__ import annotations
 
 import asyncio
-import datetime
 import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,7 @@ from app.api.app import create_app
 from app.config import load_settings
 from tests.api_helpers import DAILY
 from tests.conftest import Client
-from tests.processes import DatabaseLink, free_port, start_serve
+from tests.processes import DatabaseLink, free_port, start_serve, until
 from tests.rollup_helpers import backfill
 from tests.world import World
 
@@ -50,15 +49,6 @@ def _waiting_for_locks(db: Conn) -> int:
     ).fetchone()
     assert row is not None
     return int(row[0])
-
-
-def _until_waiting(db: Conn, count: int) -> None:
-    """Returns once `count` other backends wait for a lock (observed, not slept on)."""
-    deadline = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=60)
-    while datetime.datetime.now(datetime.UTC) < deadline:
-        if _waiting_for_locks(db) >= count:
-            return
-    raise AssertionError(f"fewer than {count} statements ever waited for the lock")
 
 
 @pytest.fixture
@@ -169,7 +159,7 @@ def test_sigterm_finishes_the_requests_in_flight_and_exits_cleanly(
                 threads.submit(httpx.get, url, params=params, headers=headers, timeout=60) for _ in range(4)
             ]
             # All four are inside the app, each waiting on the database, when the signal comes.
-            _until_waiting(db, 4)
+            until(lambda: _waiting_for_locks(db) >= 4, "all four requests waited for the lock")
             serve.send_signal(signal.SIGTERM)
             blocker.rollback()
             answers = [f.result() for f in in_flight]

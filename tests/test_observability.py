@@ -23,13 +23,13 @@ from tests.api_helpers import DAILY
 from tests.conftest import Client
 from tests.processes import free_port, start_serve
 from tests.rollup_helpers import backfill
+from tests.test_cli import CLOSED_PORT_URL
 from tests.test_page_session import ORIGIN, SIGN_IN
+from tests.test_rollup_guarantees import BOOM
 from tests.world import World
 
 Conn = psycopg.Connection[tuple[object, ...]]
 METRICS = "/metrics"
-CLOSED_PORT_URL = "postgresql://127.0.0.1:1/x"
-BOOM = "ALTER TABLE task_usage_dashboard_daily ADD CONSTRAINT boom CHECK (input_tokens < 0) NOT VALID"
 
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
