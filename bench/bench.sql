@@ -7,21 +7,12 @@
 -- the same on two cores. Needs autocommit (VACUUM cannot run in a transaction block).
 VACUUM (ANALYZE);
 
--- name: vacuum_rollup()!
--- After a backfill: the rollup's tables were just filled; set their visibility maps (index-only
--- scans) as autovacuum soon would. The backfill itself already gathered their statistics.
+-- name: vacuum_splits()!
+-- After the bench filled the zones' prefixes (the backfill vacuums what it wrote, the fill does
+-- not): their visibility maps set, as autovacuum soon would. Needs autocommit.
 VACUUM
-    task_usage_dashboard_daily,
-    task_usage_dashboard_daily_model,
-    task_usage_dashboard_daily_project_model,
-    task_usage_dashboard_daily_agent_model,
-    task_usage_dashboard_weekly_agent_model,
-    task_usage_dashboard_monthly_agent_model,
-    task_usage_dashboard_monthly_project_agent_model,
-    task_usage_dashboard_daily_task_model,
-    task_run_dashboard_daily,
-    task_run_dashboard_daily_agent,
-    task_run_dashboard_monthly_agent;
+    task_usage_dashboard_daily_split_model,
+    task_run_dashboard_daily_split;
 
 -- name: checkpoint()!
 -- Before a write-side area: flushes what the areas before it left dirty (a seed or a backfill

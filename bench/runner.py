@@ -98,7 +98,6 @@ async def _backfill_and_rollup_reads(run: Run) -> None:
         result = await measure_backfill(conn, world.usage_rows)
         run.figures["backfill_rows_per_s"] = result.rows_per_s
         run.figures["backfill_s"] = result.seconds
-        await bench_sql.vacuum_rollup(conn)
         run.figures.update(
             await measure_wrappers(
                 conn,
@@ -114,7 +113,7 @@ async def _backfill_and_rollup_reads(run: Run) -> None:
         started = time.perf_counter()
         await _fill_zone_prefixes(conn, ZONES)
         run.figures["split_fill_s"] = time.perf_counter() - started
-        await bench_sql.vacuum_rollup(conn)
+        await bench_sql.vacuum_splits(conn)
         for zone in ZONES:
             run.figures.update(
                 await measure_wrappers(
@@ -277,7 +276,6 @@ async def _ticks(run: Run) -> None:
         # same zones' prefixes kept.
         await _fill_zone_prefixes(conn, ZONES)
         await run_backfill(conn, await plan_backfill(conn))
-        await bench_sql.vacuum_rollup(conn)
         await _settle(conn)
         small = await measure_tick(conn, "small", scale.tick_changes, scale.tick_rounds)
         run.figures["tick_ms.changed_1000.small"] = small

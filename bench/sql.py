@@ -41,9 +41,9 @@ async def vacuum_analyze(conn: Connection) -> None:
     await _QUERIES.vacuum_analyze(conn)
 
 
-async def vacuum_rollup(conn: Connection) -> None:
-    """VACUUM the rollup's tables; conn must autocommit."""
-    await _QUERIES.vacuum_rollup(conn)
+async def vacuum_splits(conn: Connection) -> None:
+    """VACUUM the prefix tables; conn must autocommit."""
+    await _QUERIES.vacuum_splits(conn)
 
 
 async def checkpoint(conn: Connection) -> None:

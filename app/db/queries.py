@@ -641,9 +641,9 @@ async def analyze_seeded_tables(conn: Connection) -> None:
     await QUERIES.analyze_seeded_tables(conn)
 
 
-async def analyze_rollup(conn: Connection) -> None:
-    """Gathers planner statistics on every rollup table (after a backfill)."""
-    await QUERIES.analyze_rollup(conn)
+async def vacuum_rollup(conn: Connection) -> None:
+    """VACUUM (ANALYZE) of the rollup's tables and queues after a backfill; conn must autocommit."""
+    await QUERIES.vacuum_rollup(conn)
 
 
 # ---- pg_cron ------------------------------------------------------------------------------

@@ -123,8 +123,10 @@ async def run_backfill(
         # history: the walk kept only those already filled.
         while await queries.fill_rollup_splits(conn):
             continue
+        # Before the finish: `auto` switches reads to the rollup at the finish, and its first
+        # reads should not step over the millions of queue keys the walk drained.
+        await queries.vacuum_rollup(conn)
         await queries.finish_backfill(conn)
-        await queries.analyze_rollup(conn)
     finally:
         # After an interruption the session may be unusable; closing it releases the lock too.
         with contextlib.suppress(psycopg.Error):
