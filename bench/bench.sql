@@ -7,13 +7,6 @@
 -- the same on two cores. Needs autocommit (VACUUM cannot run in a transaction block).
 VACUUM (ANALYZE);
 
--- name: vacuum_splits()!
--- After the bench filled the zones' prefixes (the backfill vacuums what it wrote, the fill does
--- not): their visibility maps set, as autovacuum soon would. Needs autocommit.
-VACUUM
-    task_usage_dashboard_daily_split_model,
-    task_run_dashboard_daily_split;
-
 -- name: checkpoint()!
 -- Before a write-side area: flushes what the areas before it left dirty (a seed or a backfill
 -- writes gigabytes), so their checkpoint's I/O does not land inside the timed writes.

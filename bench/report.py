@@ -218,7 +218,7 @@ _HOW = """\
   (`prepare_threshold=None`, autocommit, like the app's pool); p50 of N runs after one warm-up
   run; `_project` = the large workspace's first project. Rollup figures are taken after a full
   backfill (which ends with a `VACUUM (ANALYZE)` of the rollup's tables and queues; the off-UTC
-  figures after the zones' prefixes were filled and their tables vacuumed), and the rollup's
+  figures after the zones' prefixes were filled and the same VACUUM ran again), and the rollup's
   daily answer is checked equal to the raw one.
 - HTTP: `granian --interface asgi --factory app.api.app:create_app` as a subprocess on
   127.0.0.1 (rollup scheduler off); a rollup server with 2 workers (latency on one keep-alive

@@ -41,11 +41,6 @@ async def vacuum_analyze(conn: Connection) -> None:
     await _QUERIES.vacuum_analyze(conn)
 
 
-async def vacuum_splits(conn: Connection) -> None:
-    """VACUUM the prefix tables; conn must autocommit."""
-    await _QUERIES.vacuum_splits(conn)
-
-
 async def checkpoint(conn: Connection) -> None:
     """CHECKPOINT (needs superuser or pg_checkpoint)."""
     await _QUERIES.checkpoint(conn)

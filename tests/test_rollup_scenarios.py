@@ -326,6 +326,26 @@ async def test_one_provider_spelled_two_ways_on_two_days_counts_the_task_once(
     assert (row.provider, row.input_tokens, row.task_count) == ("openai", 12, 1)
 
 
+async def test_two_spellings_written_in_one_statement_count_the_task_once(
+    world: World, db: Conn, database_url: str
+) -> None:
+    """The respelling probe runs after the statement (after-row triggers): two rows of one model
+    under two spellings, on two UTC days, written by one INSERT, see each other."""
+    s = await prepared(world, database_url)
+    db.execute(
+        "INSERT INTO task_usage (task_id, provider, model, input_tokens, created_at)"
+        " VALUES (%(t)s, 'openai', 'gpt-5', 5, %(first)s), (%(t)s, 'OpenAI', 'gpt-5', 7, %(second)s)",
+        {"t": s.task_1, "first": at(3), "second": at(1)},
+    )
+    await catch_up(database_url)
+    async with await connect(database_url) as conn:
+        assert await assert_rollup_matches_raw(conn, s.workspaces, s.projects) > 0
+        f = DashboardFilter(workspace_id=s.ws, window=window_for_days(7))
+        rows = await queries.list_dashboard_usage_by_agent_rollup(conn, f)
+    [row] = [r for r in rows if r.model == "gpt-5"]
+    assert (row.provider, row.input_tokens, row.task_count) == ("openai", 12, 1)
+
+
 ZONES = ("Pacific/Kiritimati", "America/Los_Angeles")
 
 
