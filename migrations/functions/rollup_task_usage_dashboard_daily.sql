@@ -16,6 +16,7 @@ DECLARE
     v_run_workspaces uuid [];
     v_more_runs boolean;
     v_rows bigint;
+    v_finished timestamptz;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(task_usage_dashboard_rollup_lock_key()) THEN
         RETURN NULL;
@@ -89,13 +90,15 @@ BEGIN
         v_more := v_more OR v_more_runs;
         -- A month of a newly registered quarter's prefixes, until every registered one is filled.
         PERFORM task_usage_dashboard_fill_splits();
+        -- One reading of the clock, so the step's finish and its success are the same instant.
+        v_finished := clock_timestamp();
         UPDATE task_usage_dashboard_rollup_state
         SET watermark_at = CASE
                 WHEN watermark_at IS NOT NULL AND NOT v_more THEN greatest(watermark_at, v_cut)
                 ELSE watermark_at
             END,
-            last_run_finished_at = clock_timestamp(),
-            last_success_at = clock_timestamp(),
+            last_run_finished_at = v_finished,
+            last_success_at = v_finished,
             last_run_rows = v_rows,
             last_error = NULL
         WHERE id = 1;
