@@ -54,6 +54,18 @@ def _usage_around_midnights(world: World, workspace_id: uuid.UUID, zone: zoneinf
     return project
 
 
+async def _backfilled_usage_around_midnights(
+    world: World, database_url: str, zone: zoneinfo.ZoneInfo
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """A workspace with _usage_around_midnights, the zone registered and the rollup backfilled
+    (its prefixes filled); returns the workspace and the project."""
+    workspace_id = world.workspace()
+    project_id = _usage_around_midnights(world, workspace_id, zone)
+    await register_zones(database_url, [zone.key])
+    await backfill(database_url)
+    return workspace_id, project_id
+
+
 def _windows(zone: zoneinfo.ZoneInfo) -> list[Window]:
     return [window_for_days(d, zone) for d in (1, 7, 30, 365)] + [window_for_dates(*DST_RANGE, zone)]
 
@@ -105,10 +117,7 @@ async def test_local_days_are_stitched_from_prefixes_exactly(
     zone_name: str, world: World, db: Conn, database_url: str
 ) -> None:
     zone = zoneinfo.ZoneInfo(zone_name)
-    workspace_id = world.workspace()
-    project_id = _usage_around_midnights(world, workspace_id, zone)
-    await register_zones(database_url, [zone_name])
-    await backfill(database_url)
+    workspace_id, project_id = await _backfilled_usage_around_midnights(world, database_url, zone)
 
     assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
     assert await _rollup_sees_a_changed_prefix(database_url, db, workspace_id, zone)
@@ -147,10 +156,7 @@ async def test_writes_after_the_fill_are_read_fresh_then_stitched_after_a_tick(
     world: World, db: Conn, database_url: str
 ) -> None:
     zone = zoneinfo.ZoneInfo("Asia/Kathmandu")
-    workspace_id = world.workspace()
-    project_id = _usage_around_midnights(world, workspace_id, zone)
-    await register_zones(database_url, ["Asia/Kathmandu"])
-    await backfill(database_url)
+    workspace_id, project_id = await _backfilled_usage_around_midnights(world, database_url, zone)
 
     # New usage on both sides of yesterday's local midnight, a re-report and a deletion: queued,
     # not rolled up, and read fresh.
@@ -194,3 +200,30 @@ async def test_a_task_with_a_provider_spelled_two_ways_across_a_utc_midnight_cou
     async with await connect(database_url) as conn:
         [row] = [r for r in await ROLLUP.daily(DashboardDb.of(conn), f) if r.model == "gpt-5"]
     assert (row.input_tokens, row.task_count) == (3, 1)
+
+
+async def test_tasks_moved_into_a_project_after_the_fill_move_their_prefixes_after_a_tick(
+    world: World, db: Conn, database_url: str
+) -> None:
+    # A tick takes a day's prefix attribution from the day's per-task rows inside the per-task
+    # horizon and from the task's issue before it: the moved tasks have usage on both kinds of day.
+    zone = zoneinfo.ZoneInfo("Asia/Kolkata")
+    workspace_id, project_id = await _backfilled_usage_around_midnights(world, database_url, zone)
+    f = DashboardFilter(workspace_id=workspace_id, window=window_for_days(365, zone), project_id=project_id)
+    async with await connect(database_url) as conn:
+        before = sum(r.input_tokens for r in await ROLLUP.daily(DashboardDb.of(conn), f))
+
+    moved = db.execute(
+        "UPDATE agent_task_queue SET issue_id = (SELECT id FROM issue WHERE project_id = %s)"
+        " WHERE issue_id IS NULL AND agent_id IN (SELECT id FROM agent WHERE workspace_id = %s)",
+        (project_id, workspace_id),
+    ).rowcount
+    assert moved > 0
+    await catch_up(database_url)
+
+    assert db.execute("SELECT count(*) FROM task_usage_dashboard_dirty").fetchone() == (0,)
+    assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
+    async with await connect(database_url) as conn:
+        after = sum(r.input_tokens for r in await ROLLUP.daily(DashboardDb.of(conn), f))
+    assert after > before
+    assert await _rollup_sees_a_changed_prefix(database_url, db, workspace_id, zone)

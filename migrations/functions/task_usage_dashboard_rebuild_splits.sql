@@ -17,6 +17,8 @@ DECLARE
     v_day date;
     v_start timestamptz;
     v_until timestamptz;
+    v_horizon date := task_usage_dashboard_task_level_from();
+    v_by_task boolean;
 BEGIN
     IF NOT EXISTS (
         SELECT 1
@@ -40,6 +42,7 @@ BEGIN
             OR (p_quarter IS NULL AND s.filled_from <= v_day)
     );
     CONTINUE WHEN v_until IS NULL;
+    v_by_task := v_day >= v_horizon;
     WITH cut AS (
         SELECT
             v_day AS bucket_date,
@@ -49,32 +52,61 @@ BEGIN
         WHERE s.quarter = p_quarter
             OR (p_quarter IS NULL AND s.filled_from <= v_day)
     ),
-    usage AS (
+    -- Constant bounds, so the plan reads the day's range by task_usage_created_at_idx.
+    raw AS MATERIALIZED (
         SELECT
-            c.bucket_date,
-            c.quarter,
-            a.workspace_id,
-            i.project_id,
+            u.task_id,
             lower(btrim(u.provider)) AS provider,
             u.model,
+            u.created_at,
             u.input_tokens,
             u.output_tokens,
             u.cache_read_tokens,
             u.cache_write_tokens,
             u.cost_usd_ticks
         FROM task_usage AS u
-        JOIN cut AS c
-            ON u.created_at < c.cut_at
+        WHERE u.created_at >= v_start
+            AND u.created_at < v_until
+    ),
+    -- Inside the per-task horizon each row is attributed through its task's per-task row of the
+    -- day (one range of the day's rows, hashed): the tick rebuilds those rows just before, from
+    -- the same keys, and a row whose key is still queued is rebuilt again when it drains. Older
+    -- days look each row's task, agent and issue up by primary key, which costs several times
+    -- more per row. v_by_task is a constant of the custom plan, so one branch is planned away.
+    attributed AS (
+        SELECT
+            r.*,
+            p.workspace_id,
+            p.project_id
+        FROM raw AS r
+        JOIN task_usage_dashboard_daily_task_model AS p
+            ON p.bucket_date = v_day
+            AND p.task_id = r.task_id
+            AND p.provider = r.provider
+            AND p.model = r.model
+        WHERE v_by_task
+        UNION ALL
+        SELECT
+            r.*,
+            a.workspace_id,
+            i.project_id
+        FROM raw AS r
         JOIN agent_task_queue AS t
-            ON t.id = u.task_id
+            ON t.id = r.task_id
         JOIN agent AS a
             ON a.id = t.agent_id
         LEFT JOIN issue AS i
             ON i.id = t.issue_id
-        -- Constant bounds, so the plan reads the day's range by task_usage_created_at_idx and
-        -- looks each row's task up by primary key.
-        WHERE u.created_at >= v_start
-            AND u.created_at < v_until
+        WHERE NOT v_by_task
+    ),
+    usage AS (
+        SELECT
+            c.bucket_date,
+            c.quarter,
+            x.*
+        FROM attributed AS x
+        JOIN cut AS c
+            ON x.created_at < c.cut_at
     ),
     -- The workspace's prefix and each project's; usage without a project only in the former.
     sums AS (
