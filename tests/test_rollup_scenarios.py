@@ -308,6 +308,18 @@ async def test_one_model_under_two_providers_on_two_days_is_exact_task_count_inc
     assert_no_orphan_rollup_rows(db)
 
 
+async def _assert_gpt5_is_one_openai_task_of_12_tokens(database_url: str, s: Scene) -> None:
+    """After a catch-up: both read paths agree, and the 7-day by-agent rollup holds gpt-5 as one
+    "openai" row of 12 input tokens and one task."""
+    await catch_up(database_url)
+    async with await connect(database_url) as conn:
+        assert await assert_rollup_matches_raw(conn, s.workspaces, s.projects) > 0
+        f = DashboardFilter(workspace_id=s.ws, window=window_for_days(7))
+        rows = await queries.list_dashboard_usage_by_agent_rollup(conn, f)
+    [row] = [r for r in rows if r.model == "gpt-5"]
+    assert (row.provider, row.input_tokens, row.task_count) == ("openai", 12, 1)
+
+
 @pytest.mark.parametrize("spelling", ["OpenAI", " openai", "OPENAI "])
 async def test_one_provider_spelled_two_ways_on_two_days_counts_the_task_once(
     world: World, db: Conn, database_url: str, spelling: str
@@ -317,13 +329,7 @@ async def test_one_provider_spelled_two_ways_on_two_days_counts_the_task_once(
     s = await prepared(world, database_url)
     world.usage(s.task_1, model="gpt-5", provider="openai", input_tokens=5, created_at=at(3))
     world.usage(s.task_1, model="gpt-5", provider=spelling, input_tokens=7, created_at=at(1))
-    await catch_up(database_url)
-    async with await connect(database_url) as conn:
-        assert await assert_rollup_matches_raw(conn, s.workspaces, s.projects) > 0
-        f = DashboardFilter(workspace_id=s.ws, window=window_for_days(7))
-        rows = await queries.list_dashboard_usage_by_agent_rollup(conn, f)
-    [row] = [r for r in rows if r.model == "gpt-5"]
-    assert (row.provider, row.input_tokens, row.task_count) == ("openai", 12, 1)
+    await _assert_gpt5_is_one_openai_task_of_12_tokens(database_url, s)
 
 
 async def test_two_spellings_written_in_one_statement_count_the_task_once(
@@ -337,13 +343,7 @@ async def test_two_spellings_written_in_one_statement_count_the_task_once(
         " VALUES (%(t)s, 'openai', 'gpt-5', 5, %(first)s), (%(t)s, 'OpenAI', 'gpt-5', 7, %(second)s)",
         {"t": s.task_1, "first": at(3), "second": at(1)},
     )
-    await catch_up(database_url)
-    async with await connect(database_url) as conn:
-        assert await assert_rollup_matches_raw(conn, s.workspaces, s.projects) > 0
-        f = DashboardFilter(workspace_id=s.ws, window=window_for_days(7))
-        rows = await queries.list_dashboard_usage_by_agent_rollup(conn, f)
-    [row] = [r for r in rows if r.model == "gpt-5"]
-    assert (row.provider, row.input_tokens, row.task_count) == ("openai", 12, 1)
+    await _assert_gpt5_is_one_openai_task_of_12_tokens(database_url, s)
 
 
 ZONES = ("Pacific/Kiritimati", "America/Los_Angeles")
