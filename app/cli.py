@@ -53,6 +53,10 @@ DEMO_EMAIL = "demo@example.com"
 # table's price change (claude-sonnet-5, 2026-09-01) show next to those after it.
 DEMO_DAYS = 365
 DEMO_TOKEN_DAYS = 30
+# After SIGTERM a worker gets this long to finish its requests (each is cut at the statement
+# timeout, 15 s by default) before it is killed: a granian worker can hang at shutdown
+# (emmett-framework/granian#875), and a deploy must not wait on it forever.
+WORKER_STOP_SECONDS = 30
 
 
 class CliError(RuntimeError):
@@ -194,6 +198,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         address=address,
         port=port,
         workers=workers,
+        workers_kill_timeout=WORKER_STOP_SECONDS,
     ).serve()
     return 0
 

@@ -832,14 +832,16 @@ def test_serve_prints_the_embedded_servers_url_and_other_commands_find_that_serv
         World(conn).workspace("ours")
     embedded = Cli("", data_dir)
     env = {"USAGE_DASHBOARD_DATA_DIR": str(data_dir), "USAGE_DASHBOARD_ROLLUP_ENABLED": "false"}
-    serve = start_serve("--port", str(free_port()), env=env, stderr=subprocess.DEVNULL)
+    serve = start_serve("--port", str(free_port()), env=env)
     try:
         assert serve.stdout is not None
         printed = next(line for line in serve.stdout if line.startswith("embedded PostgreSQL: "))
         created = embedded("token", "create", "--email", "me@example.com", "--workspace", "ours")
+        # A SIGTERM while granian still spawns its worker can be lost: stop a server that is up.
+        next(line for line in serve.stdout if "Started worker-1" in line)
     finally:
         serve.terminate()
-        serve.wait(timeout=60)
+        serve.communicate(timeout=60)
 
     url = printed.removeprefix("embedded PostgreSQL: ").strip()
     with psycopg.connect(url) as conn:

@@ -98,7 +98,8 @@ def _activity(
     issues: list[uuid.UUID | None],
 ) -> None:
     """A year of runs of agent i with usage on every run that started."""
-    moments = [now - datetime.timedelta(hours=1 + 0.7 * i + 9 * j) for j in range(DENSE_TASKS)]
+    # The newest runs ended a minute ago, so a local day that began before that has activity.
+    moments = [now - datetime.timedelta(minutes=1 + 42 * i, hours=9 * j) for j in range(DENSE_TASKS)]
     moments += [now - datetime.timedelta(hours=721 + 5 * i + 130 * j) for j in range(SPARSE_TASKS)]
     for j, completed in enumerate(moments):
         status = _status(i, j)
