@@ -108,9 +108,10 @@ ORDER BY date DESC, provider ASC, model ASC;
 -- places them: local day [D_s + q_s, D_e + q_e) is the whole UTC day D_s (when D_e = D_s + 1) from
 -- the daily workspace or project level, minus the prefix of D_s before q_s, plus the prefix of D_e
 -- before q_e (task_usage_dashboard_daily_split_model; a quarter of 0 is a UTC midnight and has no
--- prefix). A DST day simply has q_s <> q_e. So a year reads one primary-key range of each:
--- 365 x models level rows and 365 x models prefixes (two quarters' worth in a zone with DST),
--- joined to their local days by hash.
+-- prefix). When q_s = q_e and D_e = D_s + 1 (every day of a zone without DST, all but two a
+-- year of one with DST) that sum is kept whole as the shifted day (D_s, q_s)
+-- (task_usage_dashboard_daily_shift_model), so a year reads one primary-key range of 365 x
+-- models shifted rows, as a UTC year reads the level, and stitches only its DST days from parts.
 -- Every summed field, task_count included, is additive across those parts: a task's usage of
 -- one (provider, model) is one row at one instant. A local day is read from raw rows instead
 -- (task_usage_dashboard_local_usage, by its own created_at range) when a UTC day it touches has
@@ -151,8 +152,47 @@ placed AS (
         ) AS stitched
     FROM local_day AS l
 ),
--- The whole UTC day of each stitched local day (the day before its end day; none when the
--- local day lies inside one UTC day), one range of the level's primary key.
+-- A stitched day whose midnights fall on one quarter of consecutive UTC days is a shifted day,
+-- kept whole (every day of a zone without DST): one row per model instead of three parts.
+sorted AS (
+    SELECT
+        l.*,
+        l.stitched
+        AND l.first_quarter > 0
+        AND l.first_quarter = l.end_quarter
+        AND l.end_day = l.first_day + 1 AS shifted
+    FROM placed AS l
+),
+shifted AS (
+    SELECT
+        l.date,
+        m.provider,
+        m.model,
+        m.input_tokens,
+        m.output_tokens,
+        m.cache_read_tokens,
+        m.cache_write_tokens,
+        m.cost_usd_ticks,
+        m.uncosted_input_tokens,
+        m.uncosted_output_tokens,
+        m.uncosted_cache_read_tokens,
+        m.uncosted_cache_write_tokens,
+        m.estimated_cost_ticks,
+        m.unpriced_tokens,
+        m.task_count
+    FROM task_usage_dashboard_daily_shift_model AS m
+    JOIN sorted AS l
+        ON l.first_day = m.bucket_date
+        AND l.first_quarter = m.quarter
+    WHERE m.workspace_id = :workspace_id
+        AND m.project_id = coalesce(CAST(:project_id AS uuid), '00000000-0000-0000-0000-000000000000'::uuid)
+        AND m.quarter = ANY (CAST(:quarters AS int[]))
+        AND m.bucket_date >= :since_day
+        AND m.bucket_date <= :until_day
+        AND l.shifted
+),
+-- The whole UTC day of each local day stitched from parts (the day before its end day; none when
+-- the local day lies inside one UTC day), looked up by primary key: a few days a year.
 whole AS (
     SELECT
         l.date,
@@ -171,14 +211,14 @@ whole AS (
         w.unpriced_tokens,
         w.task_count
     FROM task_usage_dashboard_daily_model AS w
-    JOIN placed AS l
+    JOIN sorted AS l
         ON l.first_day = w.bucket_date
         AND l.end_day = w.bucket_date + 1
     WHERE CAST(:project_id AS uuid) IS NULL
         AND w.workspace_id = :workspace_id
-        AND w.bucket_date >= :since_day
-        AND w.bucket_date <= :until_day
+        AND w.bucket_date = ANY (ARRAY(SELECT first_day FROM sorted WHERE stitched AND NOT shifted))
         AND l.stitched
+        AND NOT l.shifted
     UNION ALL
     SELECT
         l.date,
@@ -197,26 +237,28 @@ whole AS (
         w.unpriced_tokens,
         w.task_count
     FROM task_usage_dashboard_daily_project_model AS w
-    JOIN placed AS l
+    JOIN sorted AS l
         ON l.first_day = w.bucket_date
         AND l.end_day = w.bucket_date + 1
     WHERE w.workspace_id = :workspace_id
         AND w.project_id = CAST(:project_id AS uuid)
-        AND w.bucket_date >= :since_day
-        AND w.bucket_date <= :until_day
+        AND w.bucket_date = ANY (ARRAY(SELECT first_day FROM sorted WHERE stitched AND NOT shifted))
         AND l.stitched
+        AND NOT l.shifted
 ),
--- The window's prefixes at its own quarters (not every zone's), one range of the primary key;
--- materialized, so they are hashed once
--- for both edges, and a table a tick has just filled (no statistics yet) cannot turn the join
--- into a scan of every prefix per local day.
+-- The prefixes of the days stitched from parts, at the window's own quarters (not every zone's),
+-- by primary key; materialized, so they are hashed once for both edges, and a table a tick has
+-- just filled (no statistics yet) cannot turn the join into a scan of every prefix per local day.
 prefix AS MATERIALIZED (
     SELECT *
     FROM task_usage_dashboard_daily_split_model AS p
     WHERE p.workspace_id = :workspace_id
         AND p.project_id = coalesce(CAST(:project_id AS uuid), '00000000-0000-0000-0000-000000000000'::uuid)
-        AND p.bucket_date >= :since_day
-        AND p.bucket_date <= :until_day
+        AND p.bucket_date = ANY (ARRAY(
+            SELECT first_day FROM sorted WHERE stitched AND NOT shifted
+            UNION
+            SELECT end_day FROM sorted WHERE stitched AND NOT shifted
+        ))
         AND p.quarter = ANY (CAST(:quarters AS int[]))
 ),
 -- What the first UTC day held before the local day began.
@@ -237,11 +279,12 @@ before_start AS (
         p.estimated_cost_ticks,
         p.unpriced_tokens,
         p.task_count
-    FROM placed AS l
+    FROM sorted AS l
     JOIN prefix AS p
         ON p.bucket_date = l.first_day
         AND p.quarter = l.first_quarter
     WHERE l.stitched
+        AND NOT l.shifted
 ),
 -- What the end day holds before the local day ends.
 before_end AS (
@@ -261,11 +304,12 @@ before_end AS (
         p.estimated_cost_ticks,
         p.unpriced_tokens,
         p.task_count
-    FROM placed AS l
+    FROM sorted AS l
     JOIN prefix AS p
         ON p.bucket_date = l.end_day
         AND p.quarter = l.end_quarter
     WHERE l.stitched
+        AND NOT l.shifted
 )
 -- Each part has at most one row per (local date, provider, model), so they are joined one to
 -- one and nothing is regrouped.
@@ -291,6 +335,9 @@ FULL JOIN before_start AS s
 FULL JOIN before_end AS h
     USING (date, provider, model)
 WHERE coalesce(w.task_count, 0) - coalesce(s.task_count, 0) + coalesce(h.task_count, 0) > 0
+UNION ALL
+SELECT *
+FROM shifted
 UNION ALL
 SELECT *
 FROM task_usage_dashboard_local_usage(
@@ -321,9 +368,10 @@ ORDER BY date DESC, provider ASC, model ASC;
 -- The corrections for what the queue holds (task_usage_dashboard_pending_usage, per UTC day)
 -- join the levels' rows before the sums, so the read is exact in its own snapshot.
 -- [since_date, until_date) are the whole UTC days inside the window [since, until). A viewer off
--- UTC has a window that starts and ends inside UTC days: those two partial days are read from
--- raw rows (task_usage_dashboard_edge_usage), so any zone's window costs the UTC read plus at
--- most two days of raw rows. For a UTC window there are no edges.
+-- UTC has a window that starts and ends inside UTC days: task_usage_dashboard_edge_usage sums
+-- those two partial days from the agent prefixes at the window's quarters (raw rows where they
+-- cannot answer: a queued day, an unfilled quarter, one project), so any zone's window costs the
+-- UTC read plus a few hundred rows. For a UTC window there are no edges.
 WITH span AS (
     SELECT
         CAST(:since_date AS date) AS since_date,

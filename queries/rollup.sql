@@ -175,6 +175,8 @@ VACUUM (ANALYZE)
     task_usage_dashboard_monthly_agent_model,
     task_usage_dashboard_monthly_project_agent_model,
     task_usage_dashboard_daily_split_model,
+    task_usage_dashboard_daily_shift_model,
+    task_usage_dashboard_daily_split_agent_model,
     task_usage_dashboard_daily_task_model,
     task_run_dashboard_daily,
     task_run_dashboard_daily_agent,

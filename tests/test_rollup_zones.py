@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from app.api.read_path import RAW, ROLLUP, DashboardDb
 from app.db.queries import DashboardFilter
@@ -84,32 +85,40 @@ async def _assert_paths_agree(
                     window.days,
                     project,
                 )
-                compared += len(raw)
+                raw_agents = await RAW.by_agent(DashboardDb.of(conn), f)
+                assert await ROLLUP.by_agent(DashboardDb.of(conn), f) == raw_agents, (
+                    "by-agent",
+                    window.first_date,
+                    window.days,
+                    project,
+                )
+                compared += len(raw) + len(raw_agents)
     return compared
 
 
-async def _rollup_sees_a_changed_prefix(
-    database_url: str, db: Conn, workspace_id: uuid.UUID, zone: zoneinfo.ZoneInfo
+async def _rollup_reads(
+    table: str,
+    database_url: str,
+    db: Conn,
+    workspace_id: uuid.UUID,
+    zone: zoneinfo.ZoneInfo,
+    route: str = "daily",
+    window: Window | None = None,
 ) -> bool:
-    """Adds a token to every prefix of the workspace and tells whether the rollup's 365-day answer
-    moved (it reads those prefixes), then takes the token back."""
-    f = DashboardFilter(workspace_id=workspace_id, window=window_for_days(365, zone))
+    """Adds a token to every row of the workspace in one of the zone parts' tables and tells
+    whether the rollup's answer of `route` (365 days unless `window`) moved, then takes the
+    token back."""
+    f = DashboardFilter(workspace_id=workspace_id, window=window or window_for_days(365, zone))
+    read = getattr(ROLLUP, route)
+    change = sql.SQL("UPDATE {} SET input_tokens = input_tokens + %s WHERE workspace_id = %s")
     async with await connect(database_url) as conn:
-        before = await ROLLUP.daily(DashboardDb.of(conn), f)
-        changed = db.execute(
-            "UPDATE task_usage_dashboard_daily_split_model SET input_tokens = input_tokens + 1"
-            " WHERE workspace_id = %s",
-            (workspace_id,),
-        ).rowcount
+        before = await read(DashboardDb.of(conn), f)
+        changed = db.execute(change.format(sql.Identifier(table)), (1, workspace_id)).rowcount
         assert changed > 0
-        after = await ROLLUP.daily(DashboardDb.of(conn), f)
-        db.execute(
-            "UPDATE task_usage_dashboard_daily_split_model SET input_tokens = input_tokens - 1"
-            " WHERE workspace_id = %s",
-            (workspace_id,),
-        )
-        assert await ROLLUP.daily(DashboardDb.of(conn), f) == before
-    return after != before
+        after = await read(DashboardDb.of(conn), f)
+        db.execute(change.format(sql.Identifier(table)), (-1, workspace_id))
+        assert await read(DashboardDb.of(conn), f) == before
+    return bool(after != before)
 
 
 @pytest.mark.parametrize("zone_name", ZONES)
@@ -120,7 +129,19 @@ async def test_local_days_are_stitched_from_prefixes_exactly(
     workspace_id, project_id = await _backfilled_usage_around_midnights(world, database_url, zone)
 
     assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
-    assert await _rollup_sees_a_changed_prefix(database_url, db, workspace_id, zone)
+    # Days on one quarter are read whole from the shifted days; DST days are stitched from
+    # prefixes, and only New York's (2026-03-08, 2026-11-01) have usage here.
+    assert await _rollup_reads("task_usage_dashboard_daily_shift_model", database_url, db, workspace_id, zone)
+    prefixes_read = await _rollup_reads(
+        "task_usage_dashboard_daily_split_model", database_url, db, workspace_id, zone
+    )
+    assert prefixes_read == (zone_name == "America/New_York")
+    # By-agent edges: the usage just before the window's end (the local midnight five days ago)
+    # is an agent prefix; its first UTC day has none (a change there would cancel this one).
+    today = today_in(zone)
+    window = window_for_dates(today - 100 * DAY, today - 6 * DAY, zone)
+    agents_table = "task_usage_dashboard_daily_split_agent_model"
+    assert await _rollup_reads(agents_table, database_url, db, workspace_id, zone, "by_agent", window)
 
 
 async def test_the_first_read_of_a_zone_registers_its_quarters_and_reads_raw_until_filled(
@@ -149,7 +170,7 @@ async def test_the_first_read_of_a_zone_registers_its_quarters_and_reads_raw_unt
     filled = db.execute("SELECT filled_from = '-infinity' FROM task_usage_dashboard_split").fetchall()
     assert filled == [(True,)]
     assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
-    assert await _rollup_sees_a_changed_prefix(database_url, db, workspace_id, zone)
+    assert await _rollup_reads("task_usage_dashboard_daily_shift_model", database_url, db, workspace_id, zone)
 
 
 async def test_writes_after_the_fill_are_read_fresh_then_stitched_after_a_tick(
@@ -177,7 +198,7 @@ async def test_writes_after_the_fill_are_read_fresh_then_stitched_after_a_tick(
     await catch_up(database_url)
     assert db.execute("SELECT count(*) FROM task_usage_dashboard_dirty").fetchone() == (0,)
     assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
-    assert await _rollup_sees_a_changed_prefix(database_url, db, workspace_id, zone)
+    assert await _rollup_reads("task_usage_dashboard_daily_shift_model", database_url, db, workspace_id, zone)
 
 
 async def test_a_task_with_a_provider_spelled_two_ways_across_a_utc_midnight_counts_once(
@@ -226,4 +247,4 @@ async def test_tasks_moved_into_a_project_after_the_fill_move_their_prefixes_aft
     async with await connect(database_url) as conn:
         after = sum(r.input_tokens for r in await ROLLUP.daily(DashboardDb.of(conn), f))
     assert after > before
-    assert await _rollup_sees_a_changed_prefix(database_url, db, workspace_id, zone)
+    assert await _rollup_reads("task_usage_dashboard_daily_shift_model", database_url, db, workspace_id, zone)

@@ -1,9 +1,10 @@
 -- Rebuilds the prefixes of the given UTC days from raw rows: for each day and each registered
 -- quarter whose prefixes are kept on that day (filled_from on or before it), or only p_quarter
--- when given (a fill), the day's usage created before that quarter hour, per workspace and per
--- project, priced at the day's version like the day's base rows. One range scan of each day's
+-- when given (a fill), the day's usage created before that quarter hour, per workspace, per
+-- project and per agent, priced at the day's version like the day's base rows. One range scan of each day's
 -- rows up to its latest quarter (task_usage_created_at_idx); rows whose sums did not change are
--- left alone, prefixes that recompute to nothing are deleted. Called wherever the daily levels
+-- left alone, prefixes that recompute to nothing are deleted; then the shifted days they change
+-- (task_usage_dashboard_rebuild_shifts). Called wherever the daily levels
 -- are rebuilt, so a tick or a backfill keeps them exact on the days it rebuilds; with no
 -- registered quarter it costs one probe of the registry.
 CREATE OR REPLACE FUNCTION task_usage_dashboard_rebuild_splits(p_days date [], p_quarter int DEFAULT NULL)
@@ -77,7 +78,8 @@ BEGIN
         SELECT
             r.*,
             p.workspace_id,
-            p.project_id
+            p.project_id,
+            p.agent_id
         FROM raw AS r
         JOIN task_usage_dashboard_daily_task_model AS p
             ON p.bucket_date = v_day
@@ -89,7 +91,8 @@ BEGIN
         SELECT
             r.*,
             a.workspace_id,
-            i.project_id
+            i.project_id,
+            t.agent_id
         FROM raw AS r
         JOIN agent_task_queue AS t
             ON t.id = r.task_id
@@ -108,14 +111,17 @@ BEGIN
         JOIN cut AS c
             ON x.created_at < c.cut_at
     ),
-    -- The workspace's prefix and each project's; usage without a project only in the former.
+    -- The workspace's prefix, each project's (usage without a project only in the former), and
+    -- each agent's in the workspace (by_agent).
     sums AS (
         SELECT
+            GROUPING(agent_id) = 0 AS by_agent,
             workspace_id,
             CASE
                 WHEN GROUPING(project_id) = 1 THEN '00000000-0000-0000-0000-000000000000'::uuid
                 ELSE project_id
             END AS project_id,
+            agent_id,
             bucket_date,
             quarter,
             provider,
@@ -141,7 +147,8 @@ BEGIN
         FROM usage
         GROUP BY GROUPING SETS (
             (workspace_id, bucket_date, quarter, provider, model),
-            (workspace_id, project_id, bucket_date, quarter, provider, model)
+            (workspace_id, project_id, bucket_date, quarter, provider, model),
+            (workspace_id, agent_id, bucket_date, quarter, provider, model)
         )
         HAVING GROUPING(project_id) = 1
             OR project_id IS NOT NULL
@@ -187,6 +194,7 @@ BEGIN
             uncosted_cache_read_tokens, uncosted_cache_write_tokens, estimated_cost_ticks,
             unpriced_tokens, task_count
         FROM fresh
+        WHERE NOT by_agent
         ON CONFLICT (workspace_id, project_id, bucket_date, quarter, provider, model) DO UPDATE
         SET input_tokens = EXCLUDED.input_tokens,
             output_tokens = EXCLUDED.output_tokens,
@@ -219,6 +227,68 @@ BEGIN
         EXCEPT
         SELECT workspace_id, project_id, bucket_date, quarter, provider, model
         FROM fresh
+        WHERE NOT by_agent
+    ),
+    agent_upserted AS (
+        INSERT INTO task_usage_dashboard_daily_split_agent_model AS l (
+            workspace_id, bucket_date, quarter, agent_id, provider, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+            cost_usd_ticks, uncosted_input_tokens, uncosted_output_tokens,
+            uncosted_cache_read_tokens, uncosted_cache_write_tokens, estimated_cost_ticks,
+            unpriced_tokens, task_count
+        )
+        SELECT
+            workspace_id, bucket_date, quarter, agent_id, provider, model,
+            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+            cost_usd_ticks, uncosted_input_tokens, uncosted_output_tokens,
+            uncosted_cache_read_tokens, uncosted_cache_write_tokens, estimated_cost_ticks,
+            unpriced_tokens, task_count
+        FROM fresh
+        WHERE by_agent
+        ON CONFLICT (workspace_id, bucket_date, quarter, agent_id, provider, model) DO UPDATE
+        SET input_tokens = EXCLUDED.input_tokens,
+            output_tokens = EXCLUDED.output_tokens,
+            cache_read_tokens = EXCLUDED.cache_read_tokens,
+            cache_write_tokens = EXCLUDED.cache_write_tokens,
+            cost_usd_ticks = EXCLUDED.cost_usd_ticks,
+            uncosted_input_tokens = EXCLUDED.uncosted_input_tokens,
+            uncosted_output_tokens = EXCLUDED.uncosted_output_tokens,
+            uncosted_cache_read_tokens = EXCLUDED.uncosted_cache_read_tokens,
+            uncosted_cache_write_tokens = EXCLUDED.uncosted_cache_write_tokens,
+            estimated_cost_ticks = EXCLUDED.estimated_cost_ticks,
+            unpriced_tokens = EXCLUDED.unpriced_tokens,
+            task_count = EXCLUDED.task_count
+        WHERE (l.input_tokens, l.output_tokens, l.cache_read_tokens, l.cache_write_tokens,
+               l.cost_usd_ticks, l.uncosted_input_tokens, l.uncosted_output_tokens,
+               l.uncosted_cache_read_tokens, l.uncosted_cache_write_tokens, l.estimated_cost_ticks,
+               l.unpriced_tokens, l.task_count)
+            IS DISTINCT FROM
+              (EXCLUDED.input_tokens, EXCLUDED.output_tokens, EXCLUDED.cache_read_tokens,
+               EXCLUDED.cache_write_tokens, EXCLUDED.cost_usd_ticks, EXCLUDED.uncosted_input_tokens,
+               EXCLUDED.uncosted_output_tokens, EXCLUDED.uncosted_cache_read_tokens,
+               EXCLUDED.uncosted_cache_write_tokens, EXCLUDED.estimated_cost_ticks,
+               EXCLUDED.unpriced_tokens, EXCLUDED.task_count)
+    ),
+    agent_gone AS (
+        SELECT l.workspace_id, l.bucket_date, l.quarter, l.agent_id, l.provider, l.model
+        FROM task_usage_dashboard_daily_split_agent_model AS l
+        WHERE l.bucket_date = v_day
+            AND l.quarter IN (SELECT c.quarter FROM cut AS c)
+        EXCEPT
+        SELECT workspace_id, bucket_date, quarter, agent_id, provider, model
+        FROM fresh
+        WHERE by_agent
+    ),
+    -- Run whether or not the statement below reads it, as every data-modifying CTE is.
+    agent_deleted AS (
+        DELETE FROM task_usage_dashboard_daily_split_agent_model AS l
+        USING agent_gone AS g
+        WHERE l.workspace_id = g.workspace_id
+            AND l.bucket_date = g.bucket_date
+            AND l.quarter = g.quarter
+            AND l.agent_id = g.agent_id
+            AND l.provider = g.provider
+            AND l.model = g.model
     )
     DELETE FROM task_usage_dashboard_daily_split_model AS l
     USING gone AS g
@@ -229,5 +299,6 @@ BEGIN
         AND l.provider = g.provider
         AND l.model = g.model;
     END LOOP;
+    PERFORM task_usage_dashboard_rebuild_shifts(p_days, p_quarter);
 END;
 $$;
