@@ -152,9 +152,10 @@ placed AS (
         ) AS stitched
     FROM local_day AS l
 ),
--- A stitched day whose midnights fall on one quarter of consecutive UTC days is a shifted day,
--- kept whole (every day of a zone without DST): one row per model instead of three parts.
-sorted AS (
+-- Each local day read as a shifted day or from parts: a stitched day whose midnights fall on one
+-- quarter of consecutive UTC days is kept whole (every day of a zone without DST), one row per
+-- model instead of three parts.
+classified AS (
     SELECT
         l.*,
         l.stitched
@@ -181,7 +182,7 @@ shifted AS (
         m.unpriced_tokens,
         m.task_count
     FROM task_usage_dashboard_daily_shift_model AS m
-    JOIN sorted AS l
+    JOIN classified AS l
         ON l.first_day = m.bucket_date
         AND l.first_quarter = m.quarter
     WHERE m.workspace_id = :workspace_id
@@ -211,12 +212,12 @@ whole AS (
         w.unpriced_tokens,
         w.task_count
     FROM task_usage_dashboard_daily_model AS w
-    JOIN sorted AS l
+    JOIN classified AS l
         ON l.first_day = w.bucket_date
         AND l.end_day = w.bucket_date + 1
     WHERE CAST(:project_id AS uuid) IS NULL
         AND w.workspace_id = :workspace_id
-        AND w.bucket_date = ANY (ARRAY(SELECT first_day FROM sorted WHERE stitched AND NOT shifted))
+        AND w.bucket_date = ANY (ARRAY(SELECT first_day FROM classified WHERE stitched AND NOT shifted))
         AND l.stitched
         AND NOT l.shifted
     UNION ALL
@@ -237,12 +238,12 @@ whole AS (
         w.unpriced_tokens,
         w.task_count
     FROM task_usage_dashboard_daily_project_model AS w
-    JOIN sorted AS l
+    JOIN classified AS l
         ON l.first_day = w.bucket_date
         AND l.end_day = w.bucket_date + 1
     WHERE w.workspace_id = :workspace_id
         AND w.project_id = CAST(:project_id AS uuid)
-        AND w.bucket_date = ANY (ARRAY(SELECT first_day FROM sorted WHERE stitched AND NOT shifted))
+        AND w.bucket_date = ANY (ARRAY(SELECT first_day FROM classified WHERE stitched AND NOT shifted))
         AND l.stitched
         AND NOT l.shifted
 ),
@@ -255,9 +256,9 @@ prefix AS MATERIALIZED (
     WHERE p.workspace_id = :workspace_id
         AND p.project_id = coalesce(CAST(:project_id AS uuid), '00000000-0000-0000-0000-000000000000'::uuid)
         AND p.bucket_date = ANY (ARRAY(
-            SELECT first_day FROM sorted WHERE stitched AND NOT shifted
+            SELECT first_day FROM classified WHERE stitched AND NOT shifted
             UNION
-            SELECT end_day FROM sorted WHERE stitched AND NOT shifted
+            SELECT end_day FROM classified WHERE stitched AND NOT shifted
         ))
         AND p.quarter = ANY (CAST(:quarters AS int[]))
 ),
@@ -279,7 +280,7 @@ before_start AS (
         p.estimated_cost_ticks,
         p.unpriced_tokens,
         p.task_count
-    FROM sorted AS l
+    FROM classified AS l
     JOIN prefix AS p
         ON p.bucket_date = l.first_day
         AND p.quarter = l.first_quarter
@@ -304,7 +305,7 @@ before_end AS (
         p.estimated_cost_ticks,
         p.unpriced_tokens,
         p.task_count
-    FROM sorted AS l
+    FROM classified AS l
     JOIN prefix AS p
         ON p.bucket_date = l.end_day
         AND p.quarter = l.end_quarter

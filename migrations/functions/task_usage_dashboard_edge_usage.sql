@@ -38,9 +38,7 @@ DECLARE
     v_first timestamptz := p_first_whole::timestamp AT TIME ZONE 'UTC';
     v_end timestamptz := p_end_whole::timestamp AT TIME ZONE 'UTC';
     v_start_day date := task_usage_dashboard_utc_day(p_since);
-    v_start_seconds numeric := extract(
-        EPOCH FROM p_since - task_usage_dashboard_utc_day(p_since)::timestamp AT TIME ZONE 'UTC'
-    );
+    v_start_seconds numeric := extract(EPOCH FROM p_since - v_start_day::timestamp AT TIME ZONE 'UTC');
     v_end_seconds numeric := extract(EPOCH FROM p_until - v_end);
     v_start_parts boolean;
     v_end_parts boolean;
