@@ -110,8 +110,10 @@ ORDER BY date DESC, provider ASC, model ASC;
 -- before q_e (task_usage_dashboard_daily_split_model; a quarter of 0 is a UTC midnight and has no
 -- prefix). When q_s = q_e and D_e = D_s + 1 (every day of a zone without DST, all but two a
 -- year of one with DST) that sum is kept whole as the shifted day (D_s, q_s)
--- (task_usage_dashboard_daily_shift_model), so a year reads one primary-key range of 365 x
--- models shifted rows, as a UTC year reads the level, and stitches only its DST days from parts.
+-- (task_usage_dashboard_daily_shift_model), so a year reads 365 x models shifted rows, as a UTC
+-- year reads the level, and stitches only its DST days from parts. Each day's rows are a lookup
+-- of (day, quarter) in that table's primary key, which covers the sums: an index-only scan of
+-- that day's own quarter (a zone with DST has two quarters a year).
 -- Every summed field, task_count included, is additive across those parts: a task's usage of
 -- one (provider, model) is one row at one instant. A local day is read from raw rows instead
 -- (task_usage_dashboard_local_usage, by its own created_at range) when a UTC day it touches has

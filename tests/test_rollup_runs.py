@@ -313,10 +313,10 @@ async def test_local_days_of_runs_are_exact_in_every_zone(
 
 async def test_upgrading_to_the_run_rollup_queues_existing_runs(database_url: str) -> None:
     # Runs written before 0009 (down to 0008, which has no run triggers), then 0009 again.
-    assert Runner(database_url).down("0008") == ["0011", "0010", "0009"]
+    assert Runner(database_url).down("0008") == ["0012", "0011", "0010", "0009"]
     with psycopg.connect(database_url, autocommit=True) as db:
         r = build(World(db))
-        assert Runner(database_url).up() == ["0009", "0010", "0011"]
+        assert Runner(database_url).up() == ["0009", "0010", "0011", "0012"]
         assert {ws for ws, _ in run_queue(db)} == set(r.workspaces)
         # Read fresh from raw tasks until the ticks have rolled them up.
         await assert_matches(database_url, r.workspaces, r.projects)

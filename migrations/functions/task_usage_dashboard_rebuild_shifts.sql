@@ -188,7 +188,7 @@ BEGIN
             uncosted_cache_read_tokens, uncosted_cache_write_tokens, estimated_cost_ticks,
             unpriced_tokens, task_count
         FROM changed
-        ON CONFLICT (workspace_id, project_id, quarter, bucket_date, provider, model) DO UPDATE
+        ON CONFLICT (workspace_id, project_id, bucket_date, quarter, provider, model) DO UPDATE
         SET input_tokens = EXCLUDED.input_tokens,
             output_tokens = EXCLUDED.output_tokens,
             cache_read_tokens = EXCLUDED.cache_read_tokens,
