@@ -127,12 +127,43 @@ BEGIN
         WHERE a.workspace_id = p_workspace_id
         GROUP BY r.bucket_date, t.agent_id, i.project_id, 4, r.model
     ),
-    prices AS MATERIALIZED (
+    -- Each (day, provider, model) priced once. Its price reaches its rows through a window over
+    -- the rows and the prices together, not a join: with hash and merge joins off (the raw
+    -- lookups above need that), a join would compare every row with every key.
+    prices AS (
         SELECT k.bucket_date, k.provider, k.model, p.price_key, p.input_ticks, p.output_ticks,
             p.cache_read_ticks, p.cache_write_ticks
         FROM (SELECT DISTINCT fresh.bucket_date, fresh.provider, fresh.model FROM fresh) AS k
         LEFT JOIN LATERAL task_usage_dashboard_price_on(k.provider, k.model, k.bucket_date) AS p
             ON true
+    ),
+    rows_and_prices AS (
+        SELECT
+            f.*,
+            NULL::text AS price_key,
+            NULL::numeric AS input_ticks,
+            NULL::numeric AS output_ticks,
+            NULL::numeric AS cache_read_ticks,
+            NULL::numeric AS cache_write_ticks,
+            false AS is_price
+        FROM fresh AS f
+        UNION ALL
+        SELECT
+            p.bucket_date, NULL, NULL, p.provider, p.model, NULL, NULL, NULL, NULL, NULL, NULL,
+            NULL, NULL, NULL, NULL, p.price_key, p.input_ticks, p.output_ticks,
+            p.cache_read_ticks, p.cache_write_ticks, true
+        FROM prices AS p
+    ),
+    priced AS (
+        SELECT
+            r.*,
+            bool_or(r.price_key IS NOT NULL) OVER w AS has_price,
+            max(r.input_ticks) OVER w AS key_input_ticks,
+            max(r.output_ticks) OVER w AS key_output_ticks,
+            max(r.cache_read_ticks) OVER w AS key_cache_read_ticks,
+            max(r.cache_write_ticks) OVER w AS key_cache_write_ticks
+        FROM rows_and_prices AS r
+        WINDOW w AS (PARTITION BY r.bucket_date, r.provider, r.model)
     )
     SELECT
         f.bucket_date,
@@ -151,19 +182,18 @@ BEGIN
         f.uncosted_cache_write_tokens,
         task_usage_dashboard_estimated_ticks(
             f.uncosted_input_tokens, f.uncosted_output_tokens, f.uncosted_cache_read_tokens,
-            f.uncosted_cache_write_tokens, p.input_ticks, p.output_ticks, p.cache_read_ticks,
-            p.cache_write_ticks
+            f.uncosted_cache_write_tokens, f.key_input_ticks, f.key_output_ticks,
+            f.key_cache_read_ticks, f.key_cache_write_ticks
         ),
         CASE
-            WHEN p.price_key IS NULL
+            WHEN NOT f.has_price
                 THEN f.uncosted_input_tokens + f.uncosted_output_tokens
                     + f.uncosted_cache_read_tokens + f.uncosted_cache_write_tokens
             ELSE 0
         END,
         f.task_count
-    FROM fresh AS f
-    JOIN prices AS p
-        USING (bucket_date, provider, model)
+    FROM priced AS f
+    WHERE NOT f.is_price
     UNION ALL
     -- A per-task row is one task's usage of one (day, provider, model): one of its bucket's tasks.
     SELECT
