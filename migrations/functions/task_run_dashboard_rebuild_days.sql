@@ -12,6 +12,9 @@ RETURNS bigint
 LANGUAGE plpgsql
 -- Planned with each range's real bounds: a generic plan would guess a third of the tasks.
 SET plan_cache_mode = force_custom_plan
+-- Room to hash a backfill month's grouping sets (~45,000 groups of ~170,000 runs) instead of
+-- sorting the runs for them.
+SET work_mem = '64MB'
 AS $$
 DECLARE
     v_from date;
