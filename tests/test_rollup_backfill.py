@@ -143,6 +143,30 @@ async def test_a_backfill_from_an_empty_rollup_converges_to_raw_and_stamps_the_w
     assert advisory_locks(db) == 0
 
 
+async def test_a_backfill_over_a_rolled_up_history_rewrites_what_changed_and_refills_what_is_gone(
+    world: World, db: Conn, database_url: str
+) -> None:
+    # Days with base rows are upserted, days without are inserted plainly: one backfill here
+    # walks months of both kinds.
+    h = history(world)
+    await catch_up(database_url)
+    db.execute("UPDATE task_usage SET input_tokens = input_tokens + 7 WHERE model = 'edge'")
+    emptied = month_start(today_utc(), 2)
+    db.execute(
+        "DELETE FROM task_usage_dashboard_daily WHERE bucket_date >= %s AND bucket_date < %s",
+        (emptied, month_start(today_utc(), 1)),
+    )
+    forget_queue(db)
+    assert rollup_rows(db, "bucket_date >= %(d)s AND bucket_date < %(d)s + 31", {"d": emptied}) == []
+
+    await backfill(database_url)
+
+    assert (
+        await assert_matches(database_url, h.workspaces, h.projects, extra_windows=month_edge_windows()) > 0
+    )
+    assert {r["bucket_date"] for r in rollup_rows(db)} == usage_days(db)
+
+
 async def test_a_backfill_drains_the_keys_of_the_days_it_rebuilt(
     world: World, db: Conn, database_url: str
 ) -> None:
