@@ -4,7 +4,8 @@
 -- filled_from moves back in the same transaction as the rows it vouches for; a write committed
 -- meanwhile left its key in the queue, and the tick that drains it rebuilds that day for every
 -- filled quarter. A quarter is filled for good ('-infinity') once the step reaches the oldest
--- usage or run, so rows written later for an older day are kept exact too. Returns whether a quarter was left unfilled.
+-- usage or run, so rows written later for an older day are kept exact too. Returns whether a
+-- quarter was left unfilled.
 CREATE OR REPLACE FUNCTION task_usage_dashboard_fill_splits() RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
