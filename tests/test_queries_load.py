@@ -19,7 +19,7 @@ from app.db import queries
 from app.db.queries import UsageReport
 from app.db.sql import load_queries
 from app.window import UTC_ZONE, window_for_dates
-from app.wire import DailyUsage
+from app.wire import AgentFailures, AgentRunTime, AgentUsage, DailyUsage
 from tests.world import World
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -262,15 +262,23 @@ async def test_upsert_task_usage_keeps_the_original_created_at_day(database_url:
 
 
 @pytest.mark.parametrize(
-    "name",
+    ("name", "struct"),
     [
-        "list_dashboard_usage_daily",
-        "list_dashboard_usage_daily_rollup",
-        "list_dashboard_usage_daily_zone_rollup",
+        ("list_dashboard_usage_daily", DailyUsage),
+        ("list_dashboard_usage_daily_rollup", DailyUsage),
+        ("list_dashboard_usage_daily_zone_rollup", DailyUsage),
+        ("list_dashboard_usage_by_agent", AgentUsage),
+        ("list_dashboard_usage_by_agent_rollup", AgentUsage),
+        ("list_dashboard_agent_run_time", AgentRunTime),
+        ("list_dashboard_agent_run_time_rollup", AgentRunTime),
+        ("list_dashboard_failures_by_agent", AgentFailures),
+        ("list_dashboard_failures_by_agent_rollup", AgentFailures),
     ],
 )
-async def test_daily_usage_queries_return_the_wire_fields_in_order(name: str, database_url: str) -> None:
-    # The daily wrappers build DailyUsage by position, with estimated ticks where cost_usd goes.
+async def test_queries_built_by_position_return_the_wire_fields_in_order(
+    name: str, struct: type[msgspec.Struct], database_url: str
+) -> None:
+    # Their wrappers build the wire struct by position, with estimated ticks where cost_usd goes.
     window = window_for_dates(datetime.date(2026, 1, 1), datetime.date(2026, 1, 2), UTC_ZONE)
     params = {
         "workspace_id": uuid.uuid4(),
@@ -285,8 +293,9 @@ async def test_daily_usage_queries_return_the_wire_fields_in_order(name: str, da
         "until_day": window.until.date(),
         "quarters": [74],
     }
-    expected = [f.name for f in msgspec.structs.fields(DailyUsage)]
-    expected[expected.index("cost_usd")] = "estimated_cost_ticks"
+    expected = [f.name for f in msgspec.structs.fields(struct)]
+    if "cost_usd" in expected:
+        expected[expected.index("cost_usd")] = "estimated_cost_ticks"
 
     async with await AsyncConnection.connect(database_url, autocommit=True) as conn:
         cur = await conn.execute(getattr(load_queries(), name).sql, params)

@@ -94,56 +94,39 @@ async def _rows(method: Any, conn: Connection, **params: Any) -> list[dict[str, 
     return [row async for row in method(conn, **params)]
 
 
-# Position of the ticks in a daily usage row: the query's columns are DailyUsage's fields in
-# order, with estimated_cost_ticks where cost_usd goes (tests/test_queries_load.py checks it).
+async def _tuples(method: Any, conn: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    # The per-day and per-agent answers are the largest (up to 365 days x models, or agents x
+    # models, rows): building a dict per row and converting it cost about a quarter of a year's
+    # read, so these are read as tuples and their structs built by position.
+    async with conn.cursor() as cur:
+        await cur.execute(method.sql, params)
+        return await cur.fetchall()
+
+
+# Position of the ticks in a usage row: the daily and per-agent queries' columns are DailyUsage's
+# and AgentUsage's fields in order, with estimated_cost_ticks where cost_usd goes
+# (tests/test_queries_load.py checks it); both have their key in the first three columns.
 _REPORTED, _ESTIMATED = 7, 12
 
 
+def _priced(values: list[Any]) -> list[Any]:
+    """A usage row with its reported ticks as an int and cost_usd from reported + estimated ticks."""
+    reported = values[_REPORTED] = whole_ticks(values[_REPORTED])
+    values[_ESTIMATED] = usd(reported + whole_ticks(values[_ESTIMATED]))
+    return values
+
+
 async def _daily_usage(method: Any, conn: Connection, params: dict[str, Any]) -> list[DailyUsage]:
-    """A daily usage query's rows as DailyUsage, read as tuples and built by position.
-
-    The daily series is the largest answer (up to 365 days x models rows); building a dict per
-    row and converting it costs about a quarter of a year's read, so this path skips both.
-    """
-    async with conn.cursor() as cur:
-        await cur.execute(method.sql, params)
-        rows = await cur.fetchall()
-    usage = []
-    for row in rows:
-        values = list(row)
-        reported = values[_REPORTED] = whole_ticks(values[_REPORTED])
-        values[_ESTIMATED] = usd(reported + whole_ticks(values[_ESTIMATED]))
-        usage.append(DailyUsage(*values))
-    return usage
+    """A daily usage query's rows as DailyUsage, built by position."""
+    return [DailyUsage(*_priced(list(row))) for row in await _tuples(method, conn, params)]
 
 
-# Every summed field of a usage row before pricing (a folded row adds them up).
-_USAGE_SUMS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cost_usd_ticks",
-    "uncosted_input_tokens",
-    "uncosted_output_tokens",
-    "uncosted_cache_read_tokens",
-    "uncosted_cache_write_tokens",
-    "estimated_cost_ticks",
-    "unpriced_tokens",
-    "task_count",
-)
-# Every summed field of a run-time row; seconds add up as each agent's rounded figure, so the
-# rows' total is the same folded or not.
-_RUN_SUMS = ("total_seconds", "task_count", "failed_count", "cancelled_count")
-
-
-def _priced(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Usage rows with their reported ticks as ints and cost_usd from reported + estimated ticks."""
-    for row in rows:
-        reported = whole_ticks(row["cost_usd_ticks"])
-        row["cost_usd_ticks"] = reported
-        row["cost_usd"] = usd(reported + whole_ticks(row.pop("estimated_cost_ticks")))
-    return rows
+# The columns of a per-agent row that fold_agents merges on and adds up (the wire structs'
+# positions). Seconds add up as each agent's rounded figure, so a run-time answer's total is the
+# same folded or not.
+_USAGE_KEY, _USAGE_SUMS = (1, 2), range(3, 15)
+_RUN_SUMS = range(1, 5)
+_FAILURE_KEY, _FAILURE_SUMS = (1,), (2,)
 
 
 async def list_dashboard_usage_daily(conn: Connection, f: DashboardFilter) -> list[DailyUsage]:
@@ -151,29 +134,30 @@ async def list_dashboard_usage_daily(conn: Connection, f: DashboardFilter) -> li
     return await _daily_usage(QUERIES.list_dashboard_usage_daily, conn, _daily_params(f))
 
 
-def _agent_usage(rows: list[dict[str, Any]], f: DashboardFilter) -> list[AgentUsage]:
-    folded = fold_agents(rows, f.hidden_agents, ("provider", "model"), _USAGE_SUMS)
-    return msgspec.convert(_priced(folded), list[AgentUsage])
+async def _agent_usage(
+    method: Any, conn: Connection, params: dict[str, Any], f: DashboardFilter
+) -> list[AgentUsage]:
+    rows = fold_agents(await _tuples(method, conn, params), f.hidden_agents, _USAGE_KEY, _USAGE_SUMS)
+    return [AgentUsage(*_priced(values)) for values in rows]
 
 
 async def list_dashboard_usage_by_agent(conn: Connection, f: DashboardFilter) -> list[AgentUsage]:
     """ListDashboardUsageByAgent: usage and cost per (agent, provider, model) over the window."""
-    return _agent_usage(await _rows(QUERIES.list_dashboard_usage_by_agent, conn, **_filter_params(f)), f)
+    return await _agent_usage(QUERIES.list_dashboard_usage_by_agent, conn, _filter_params(f), f)
 
 
 async def _agent_run_time(
     method: Any, conn: Connection, params: dict[str, Any], f: DashboardFilter
 ) -> list[AgentRunTime]:
-    rows = await _rows(method, conn, **params)
-    return msgspec.convert(fold_agents(rows, f.hidden_agents, (), _RUN_SUMS), list[AgentRunTime])
+    rows = fold_agents(await _tuples(method, conn, params), f.hidden_agents, (), _RUN_SUMS)
+    return [AgentRunTime(*values) for values in rows]
 
 
 async def _agent_failures(
     method: Any, conn: Connection, params: dict[str, Any], f: DashboardFilter
 ) -> list[AgentFailures]:
-    rows = await _rows(method, conn, **params)
-    folded = fold_agents(rows, f.hidden_agents, ("failure_reason",), ("task_count",))
-    return msgspec.convert(folded, list[AgentFailures])
+    rows = fold_agents(await _tuples(method, conn, params), f.hidden_agents, _FAILURE_KEY, _FAILURE_SUMS)
+    return [AgentFailures(*values) for values in rows]
 
 
 async def list_dashboard_agent_run_time(conn: Connection, f: DashboardFilter) -> list[AgentRunTime]:
@@ -537,8 +521,8 @@ def _by_agent_rollup_params(f: DashboardFilter) -> dict[str, Any]:
 async def list_dashboard_usage_by_agent_rollup(conn: Connection, f: DashboardFilter) -> list[AgentUsage]:
     """ListDashboardUsageByAgentRollup: per (agent, provider, model) usage from the rollup, in any
     zone (whole UTC days from the levels, the window's partial edge days from raw rows)."""
-    return _agent_usage(
-        await _rows(QUERIES.list_dashboard_usage_by_agent_rollup, conn, **_by_agent_rollup_params(f)), f
+    return await _agent_usage(
+        QUERIES.list_dashboard_usage_by_agent_rollup, conn, _by_agent_rollup_params(f), f
     )
 
 
