@@ -5,7 +5,8 @@
 -- agent level. What the rollup cannot answer is read from raw tasks by completed_at range
 -- (agent_task_queue_terminal_completed_at_idx): the partial UTC days at the window's edges (a
 -- viewer off UTC), and every day with a queued key (not rolled up yet, so the read is exact at
--- every instant), whose rolled-up rows are left out, or taken back out of their month. A year is
+-- every instant), whose rolled-up rows are left out, or taken back out of their month. An edge
+-- longer than half its day is read as its day's rolled-up rows less the rest of the day. A year is
 -- about 12 months and 30 days of rows per agent and reason, plus what the queue holds.
 -- A plain SQL body, so the calling query inlines it with its own parameters.
 CREATE OR REPLACE FUNCTION task_run_dashboard_window_runs(
@@ -56,8 +57,12 @@ AS $$
             AND q.bucket_date >= s.first_day
             AND q.bucket_date < s.end_day
     ),
-    raw_range AS (
-        SELECT r.lo, r.hi
+    -- The partial UTC days at the window's edges (a viewer off UTC), each in its own UTC day.
+    edges AS (
+        SELECT
+            r.lo,
+            r.hi,
+            task_usage_dashboard_utc_day(r.lo) AS day
         FROM span AS s
         CROSS JOIN LATERAL (
             VALUES
@@ -65,10 +70,44 @@ AS $$
                 (greatest(s.end_day::timestamp AT TIME ZONE 'UTC', p_since), p_until)
         ) AS r (lo, hi)
         WHERE r.lo < r.hi
+    ),
+    -- An edge longer than half its day, on a day with no queued key, is read as the day's
+    -- rolled-up rows less the raw runs of the rest of the day: at most twelve hours of raw runs
+    -- per edge, and none for the rest of today (the window's end in a zone east of UTC, or
+    -- its start west of it, leaves most of a day that has not happened yet).
+    flipped AS (
+        SELECT
+            e.lo,
+            e.hi,
+            e.day,
+            e.hi - e.lo > INTERVAL '12 hours'
+                AND NOT EXISTS (
+                    SELECT 1
+                    FROM task_run_dashboard_dirty AS q
+                    WHERE q.workspace_id = p_workspace
+                        AND q.bucket_date = e.day
+                ) AS whole_less_rest
+        FROM edges AS e
+    ),
+    raw_range AS (
+        SELECT f.lo, f.hi, 1 AS sign
+        FROM flipped AS f
+        WHERE NOT f.whole_less_rest
+        UNION ALL
+        SELECT c.lo, c.hi, -1
+        FROM flipped AS f
+        CROSS JOIN LATERAL (
+            VALUES
+                (f.day::timestamp AT TIME ZONE 'UTC', f.lo),
+                (f.hi, (f.day + 1)::timestamp AT TIME ZONE 'UTC')
+        ) AS c (lo, hi)
+        WHERE f.whole_less_rest
+            AND c.lo < c.hi
         UNION ALL
         SELECT
             q.bucket_date::timestamp AT TIME ZONE 'UTC',
-            (q.bucket_date + 1)::timestamp AT TIME ZONE 'UTC'
+            (q.bucket_date + 1)::timestamp AT TIME ZONE 'UTC',
+            1
         FROM queued AS q
     ),
     parts AS (
@@ -108,8 +147,18 @@ AS $$
             AND d.bucket_date >= s.month_from
             AND d.bucket_date < s.month_to
         UNION ALL
-        SELECT r.agent_id, r.failure_reason, r.finished_count, r.run_count, r.run_micros,
-            r.cancelled_count
+        SELECT d.agent_id, d.failure_reason, d.finished_count, d.run_count, d.run_micros,
+            d.cancelled_count
+        FROM flipped AS f
+        CROSS JOIN span AS s
+        JOIN task_run_dashboard_daily_agent AS d
+            ON d.workspace_id = p_workspace
+            AND d.project_id = s.project_key
+            AND d.bucket_date = f.day
+        WHERE f.whole_less_rest
+        UNION ALL
+        SELECT r.agent_id, r.failure_reason, g.sign * r.finished_count, g.sign * r.run_count,
+            g.sign * r.run_micros, g.sign * r.cancelled_count
         FROM raw_range AS g
         -- OFFSET 0 keeps the subquery a per-range index scan, never one join over all tasks.
         CROSS JOIN LATERAL (
