@@ -94,9 +94,12 @@ def statement_timeout_handler(request: Request[Any, Any, Any], exc: Exception) -
     return _error(HTTP_503_SERVICE_UNAVAILABLE, "statement timeout: the query ran too long")
 
 
-def json_error_bodies(response: Response[Any]) -> Response[Any]:
+async def json_error_bodies(response: Response[Any]) -> Response[Any]:
     """after_request: a non-2xx response a library made itself (the OpenAPI plugin's HTML 404)
-    becomes the contract's JSON error, so every error a client sees has one shape."""
+    becomes the contract's JSON error, so every error a client sees has one shape.
+
+    A coroutine, though it awaits nothing: Litestar runs a plain function hook in a worker
+    thread, a thread hand-off on every response."""
     status = response.status_code or 200
     if status < 400 or response.media_type == MediaType.JSON:
         return response
