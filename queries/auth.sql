@@ -1,71 +1,25 @@
 -- name: resolve_dashboard_caller(token_hash, session_hash, workspace_slug, workspace_id)^
 -- The caller behind a token digest, or behind a page session's digest (then the token the
 -- session was opened with, which must still be valid), and the workspace it asked for, in one
--- round trip, with the
--- caller's own time zone (the default of a request without tz) and the agents the caller may
--- not see there: private agents are visible to their owner and to the workspace's owners and
--- admins, so a plain member's list holds the private agents of others (agent_owner_id_idx is not
--- needed: a workspace has few agents).
+-- round trip, with the caller's own time zone (the default of a request without tz) and the
+-- agents the caller may not see there: private agents are visible to their owner and to the
+-- workspace's owners and admins, so a plain member's list holds the private agents of others.
 -- No row: the token is unknown, revoked or expired. workspace_id null: the workspace does not
 -- exist or the caller is not a member (both answer 404, so existence is never revealed).
--- last_used_at is touched at most once a minute so reads do not turn into a write per request
--- (a data-modifying CTE always runs to completion, read or not).
-WITH token AS (
-    SELECT
-        p.id,
-        p.user_id,
-        p.last_used_at
-    FROM personal_access_token AS p
-    -- The session's token is an InitPlan, so both arms are index lookups (token_hash, id).
-    WHERE (
-            p.token_hash = :token_hash
-            OR p.id = (
-                SELECT s.token_id
-                FROM usage_dashboard_session AS s
-                WHERE s.session_hash = :session_hash
-                    AND s.expires_at > now()
-            )
-        )
-        AND NOT p.revoked
-        AND (p.expires_at IS NULL OR p.expires_at > now())
-),
-touched AS (
-    UPDATE personal_access_token AS p
-    SET last_used_at = now()
-    FROM token
-    WHERE p.id = token.id
-        AND (token.last_used_at IS NULL OR token.last_used_at < now() - INTERVAL '1 minute')
-    RETURNING p.id
-),
-requested AS (
-    SELECT w.id
-    FROM workspace AS w
-    WHERE w.slug = :workspace_slug
-        OR w.id = CAST(:workspace_id AS uuid)
-    LIMIT 1
-)
+-- Every dashboard request runs this first, so its body is the PL/pgSQL function
+-- usage_dashboard_caller, planned once per server connection instead of once per request.
 SELECT
-    token.user_id,
-    u.timezone,
-    m.workspace_id,
-    w.slug AS workspace_slug,
-    ARRAY(
-        SELECT a.id
-        FROM agent AS a
-        WHERE a.workspace_id = m.workspace_id
-            AND m.role = 'member'
-            AND a.visibility = 'private'
-            AND a.owner_id IS DISTINCT FROM token.user_id
-        ORDER BY a.id
-    ) AS hidden_agent_ids
-FROM token
-JOIN "user" AS u
-    ON u.id = token.user_id
-LEFT JOIN member AS m
-    ON m.user_id = token.user_id
-    AND m.workspace_id = (SELECT requested.id FROM requested)
-LEFT JOIN workspace AS w
-    ON w.id = m.workspace_id;
+    c.user_id,
+    c.timezone,
+    c.workspace_id,
+    c.workspace_slug,
+    c.hidden_agent_ids
+FROM usage_dashboard_caller(
+    :token_hash,
+    :session_hash,
+    :workspace_slug,
+    CAST(:workspace_id AS uuid)
+) AS c;
 
 -- name: get_workspace_id_by_slug(slug)$
 -- The id of the workspace with this slug, or null; the CLI checks a workspace exists this way.
