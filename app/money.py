@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 TICKS_PER_USD = 10**10
 TICKS_PER_MICRO_USD = TICKS_PER_USD // 10**6
 
 
-def whole_ticks(value: Decimal | int) -> int:
-    """A tick sum from the database as an int; refuses a fraction, which would mean a bad price."""
-    if isinstance(value, int):
-        return value
-    whole = int(value)
-    if whole != value:
-        raise ValueError(f"a tick amount must be whole, got {value}")
-    return whole
+def whole_ticks(text: str) -> int:
+    """A tick sum the database sent as the text of a whole number, as an int; refuses a
+    fraction, which would mean a bad price."""
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"a tick amount must be whole, got {text}") from None
 
 
 def usd(ticks: int) -> float:

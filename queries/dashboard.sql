@@ -3,6 +3,10 @@
 -- cost inputs: reported ticks, the tokens of rows without a reported amount, and those tokens
 -- priced at the version in effect on the row's UTC day (estimated_cost_ticks; unpriced_tokens
 -- when nothing prices them). Provider is lower(btrim(provider)), so "OpenAI" and "openai" are one.
+-- Both tick sums leave as the text of their numeric, trailing zeros trimmed (a price's scale
+-- adds them): the app parses that into an int at a fraction of the cost of decoding a numeric
+-- into a Decimal and checking it is whole, on up to 365 x models rows; a fraction, which
+-- model_price's checks rule out, still fails that parse.
 -- Local days come from the caller as instants: bounds holds every local midnight of the window
 -- (first to last + 1), and width_bucket finds a row's day by binary search, so no offset, DST
 -- rule or session TimeZone is applied here. The window bounds task_usage.created_at by those
@@ -99,12 +103,12 @@ SELECT
     s.output_tokens,
     s.cache_read_tokens,
     s.cache_write_tokens,
-    s.cost_usd_ticks,
+    trim_scale(s.cost_usd_ticks)::text AS cost_usd_ticks,
     s.uncosted_input_tokens,
     s.uncosted_output_tokens,
     s.uncosted_cache_read_tokens,
     s.uncosted_cache_write_tokens,
-    e.estimated_cost_ticks,
+    trim_scale(e.estimated_cost_ticks)::text AS estimated_cost_ticks,
     e.unpriced_tokens,
     s.task_count
 FROM sums AS s
@@ -119,7 +123,7 @@ ORDER BY s.date DESC, s.provider ASC, s.model ASC;
 -- window, attribution and index as the daily query, so per-agent totals reconcile with the daily
 -- series. One scan, two grouping sets: per UTC day, to price each day at its own version, and
 -- over the whole window, for the distinct task count. Prices are looked up once per distinct
--- (day, provider, model), not per agent.
+-- (day, provider, model), not per agent. Ticks leave as text, as the daily query's do.
 WITH usage AS (
     SELECT
         t.agent_id,
@@ -206,12 +210,12 @@ SELECT
     s.output_tokens,
     s.cache_read_tokens,
     s.cache_write_tokens,
-    s.cost_usd_ticks,
+    trim_scale(s.cost_usd_ticks)::text AS cost_usd_ticks,
     s.uncosted_input_tokens,
     s.uncosted_output_tokens,
     s.uncosted_cache_read_tokens,
     s.uncosted_cache_write_tokens,
-    e.estimated_cost_ticks,
+    trim_scale(e.estimated_cost_ticks)::text AS estimated_cost_ticks,
     e.unpriced_tokens,
     s.task_count
 FROM sums AS s

@@ -1,6 +1,7 @@
 -- name: list_dashboard_usage_daily_rollup(workspace_id, since_date, until_date, project_id)
 -- ListDashboardUsageDaily from the rollup: same rows and order as the raw query, in the same
--- snapshot, cost inputs included (each level row was priced at its day's version when rebuilt).
+-- snapshot, cost inputs included (each level row was priced at its day's version when rebuilt),
+-- ticks as text like the raw query's.
 -- Level rows are one per (UTC date, provider, model): task_usage_dashboard_daily_model for the
 -- whole workspace, task_usage_dashboard_daily_project_model for one project, each read by its
 -- primary key (workspace[, project], date), so a year is at most 365 x models rows. Only one
@@ -84,12 +85,12 @@ SELECT
     coalesce(r.output_tokens, 0) + coalesce(c.output_tokens, 0) AS output_tokens,
     coalesce(r.cache_read_tokens, 0) + coalesce(c.cache_read_tokens, 0) AS cache_read_tokens,
     coalesce(r.cache_write_tokens, 0) + coalesce(c.cache_write_tokens, 0) AS cache_write_tokens,
-    coalesce(r.cost_usd_ticks, 0) + coalesce(c.cost_usd_ticks, 0) AS cost_usd_ticks,
+    trim_scale(coalesce(r.cost_usd_ticks, 0) + coalesce(c.cost_usd_ticks, 0))::text AS cost_usd_ticks,
     coalesce(r.uncosted_input_tokens, 0) + coalesce(c.uncosted_input_tokens, 0) AS uncosted_input_tokens,
     coalesce(r.uncosted_output_tokens, 0) + coalesce(c.uncosted_output_tokens, 0) AS uncosted_output_tokens,
     coalesce(r.uncosted_cache_read_tokens, 0) + coalesce(c.uncosted_cache_read_tokens, 0) AS uncosted_cache_read_tokens,
     coalesce(r.uncosted_cache_write_tokens, 0) + coalesce(c.uncosted_cache_write_tokens, 0) AS uncosted_cache_write_tokens,
-    coalesce(r.estimated_cost_ticks, 0) + coalesce(c.estimated_cost_ticks, 0) AS estimated_cost_ticks,
+    trim_scale(coalesce(r.estimated_cost_ticks, 0) + coalesce(c.estimated_cost_ticks, 0))::text AS estimated_cost_ticks,
     coalesce(r.unpriced_tokens, 0) + coalesce(c.unpriced_tokens, 0) AS unpriced_tokens,
     coalesce(r.task_count, 0) + coalesce(c.task_count, 0) AS task_count
 FROM rolled AS r
@@ -121,7 +122,7 @@ ORDER BY date DESC, provider ASC, model ASC;
 -- instant), when a prefix it needs is not filled on that day, when a task whose provider is
 -- spelled two ways has usage on such a day (two rows of one bucket, which the parts would count
 -- twice), or when it holds two UTC midnights (a 25-hour day of a zone whose midnight is near
--- UTC's, once a year).
+-- UTC's, once a year). Ticks leave as text, as the raw query's do.
 WITH local_day AS (
     SELECT
         CAST(:first_date AS date) + (l.day_index - 1) AS date,
@@ -313,47 +314,67 @@ before_end AS (
         AND p.quarter = l.end_quarter
     WHERE l.stitched
         AND NOT l.shifted
+),
+parts AS (
+    -- Each stitched day's parts have at most one row per (local date, provider, model), so they
+    -- are joined one to one and nothing is regrouped.
+    SELECT
+        date,
+        provider,
+        model,
+        coalesce(w.input_tokens, 0) - coalesce(s.input_tokens, 0) + coalesce(h.input_tokens, 0) AS input_tokens,
+        coalesce(w.output_tokens, 0) - coalesce(s.output_tokens, 0) + coalesce(h.output_tokens, 0) AS output_tokens,
+        coalesce(w.cache_read_tokens, 0) - coalesce(s.cache_read_tokens, 0) + coalesce(h.cache_read_tokens, 0) AS cache_read_tokens,
+        coalesce(w.cache_write_tokens, 0) - coalesce(s.cache_write_tokens, 0) + coalesce(h.cache_write_tokens, 0) AS cache_write_tokens,
+        coalesce(w.cost_usd_ticks, 0) - coalesce(s.cost_usd_ticks, 0) + coalesce(h.cost_usd_ticks, 0) AS cost_usd_ticks,
+        coalesce(w.uncosted_input_tokens, 0) - coalesce(s.uncosted_input_tokens, 0) + coalesce(h.uncosted_input_tokens, 0) AS uncosted_input_tokens,
+        coalesce(w.uncosted_output_tokens, 0) - coalesce(s.uncosted_output_tokens, 0) + coalesce(h.uncosted_output_tokens, 0) AS uncosted_output_tokens,
+        coalesce(w.uncosted_cache_read_tokens, 0) - coalesce(s.uncosted_cache_read_tokens, 0) + coalesce(h.uncosted_cache_read_tokens, 0) AS uncosted_cache_read_tokens,
+        coalesce(w.uncosted_cache_write_tokens, 0) - coalesce(s.uncosted_cache_write_tokens, 0) + coalesce(h.uncosted_cache_write_tokens, 0) AS uncosted_cache_write_tokens,
+        coalesce(w.estimated_cost_ticks, 0) - coalesce(s.estimated_cost_ticks, 0) + coalesce(h.estimated_cost_ticks, 0) AS estimated_cost_ticks,
+        coalesce(w.unpriced_tokens, 0) - coalesce(s.unpriced_tokens, 0) + coalesce(h.unpriced_tokens, 0) AS unpriced_tokens,
+        coalesce(w.task_count, 0) - coalesce(s.task_count, 0) + coalesce(h.task_count, 0) AS task_count
+    FROM whole AS w
+    FULL JOIN before_start AS s
+        USING (date, provider, model)
+    FULL JOIN before_end AS h
+        USING (date, provider, model)
+    WHERE coalesce(w.task_count, 0) - coalesce(s.task_count, 0) + coalesce(h.task_count, 0) > 0
+    UNION ALL
+    SELECT *
+    FROM shifted
+    UNION ALL
+    SELECT *
+    FROM task_usage_dashboard_local_usage(
+        :workspace_id,
+        CAST(:project_id AS uuid),
+        ARRAY(SELECT starts_at FROM placed WHERE NOT stitched ORDER BY date),
+        ARRAY(SELECT ends_at FROM placed WHERE NOT stitched ORDER BY date),
+        ARRAY(SELECT date FROM placed WHERE NOT stitched ORDER BY date)
+    )
 )
--- Each part has at most one row per (local date, provider, model), so they are joined one to
--- one and nothing is regrouped.
 SELECT
     date,
     provider,
     model,
-    coalesce(w.input_tokens, 0) - coalesce(s.input_tokens, 0) + coalesce(h.input_tokens, 0) AS input_tokens,
-    coalesce(w.output_tokens, 0) - coalesce(s.output_tokens, 0) + coalesce(h.output_tokens, 0) AS output_tokens,
-    coalesce(w.cache_read_tokens, 0) - coalesce(s.cache_read_tokens, 0) + coalesce(h.cache_read_tokens, 0) AS cache_read_tokens,
-    coalesce(w.cache_write_tokens, 0) - coalesce(s.cache_write_tokens, 0) + coalesce(h.cache_write_tokens, 0) AS cache_write_tokens,
-    coalesce(w.cost_usd_ticks, 0) - coalesce(s.cost_usd_ticks, 0) + coalesce(h.cost_usd_ticks, 0) AS cost_usd_ticks,
-    coalesce(w.uncosted_input_tokens, 0) - coalesce(s.uncosted_input_tokens, 0) + coalesce(h.uncosted_input_tokens, 0) AS uncosted_input_tokens,
-    coalesce(w.uncosted_output_tokens, 0) - coalesce(s.uncosted_output_tokens, 0) + coalesce(h.uncosted_output_tokens, 0) AS uncosted_output_tokens,
-    coalesce(w.uncosted_cache_read_tokens, 0) - coalesce(s.uncosted_cache_read_tokens, 0) + coalesce(h.uncosted_cache_read_tokens, 0) AS uncosted_cache_read_tokens,
-    coalesce(w.uncosted_cache_write_tokens, 0) - coalesce(s.uncosted_cache_write_tokens, 0) + coalesce(h.uncosted_cache_write_tokens, 0) AS uncosted_cache_write_tokens,
-    coalesce(w.estimated_cost_ticks, 0) - coalesce(s.estimated_cost_ticks, 0) + coalesce(h.estimated_cost_ticks, 0) AS estimated_cost_ticks,
-    coalesce(w.unpriced_tokens, 0) - coalesce(s.unpriced_tokens, 0) + coalesce(h.unpriced_tokens, 0) AS unpriced_tokens,
-    coalesce(w.task_count, 0) - coalesce(s.task_count, 0) + coalesce(h.task_count, 0) AS task_count
-FROM whole AS w
-FULL JOIN before_start AS s
-    USING (date, provider, model)
-FULL JOIN before_end AS h
-    USING (date, provider, model)
-WHERE coalesce(w.task_count, 0) - coalesce(s.task_count, 0) + coalesce(h.task_count, 0) > 0
-UNION ALL
-SELECT *
-FROM shifted
-UNION ALL
-SELECT *
-FROM task_usage_dashboard_local_usage(
-    :workspace_id,
-    CAST(:project_id AS uuid),
-    ARRAY(SELECT starts_at FROM placed WHERE NOT stitched ORDER BY date),
-    ARRAY(SELECT ends_at FROM placed WHERE NOT stitched ORDER BY date),
-    ARRAY(SELECT date FROM placed WHERE NOT stitched ORDER BY date)
-)
+    input_tokens,
+    output_tokens,
+    cache_read_tokens,
+    cache_write_tokens,
+    trim_scale(cost_usd_ticks)::text AS cost_usd_ticks,
+    uncosted_input_tokens,
+    uncosted_output_tokens,
+    uncosted_cache_read_tokens,
+    uncosted_cache_write_tokens,
+    trim_scale(estimated_cost_ticks)::text AS estimated_cost_ticks,
+    unpriced_tokens,
+    task_count
+FROM parts
 ORDER BY date DESC, provider ASC, model ASC;
 
 -- name: list_dashboard_usage_by_agent_rollup(workspace_id, since_date, until_date, project_id, since, until)
--- ListDashboardUsageByAgent from the rollup: same rows and order as the raw query, cost included.
+-- ListDashboardUsageByAgent from the rollup: same rows and order as the raw query, cost included
+-- (ticks as text).
 -- The window is cut into whole UTC months, then whole weeks (Monday to Sunday) of the days left
 -- at its edges, then single days, each read from the level of its size by a primary-key or
 -- covering-index range; so a year reads about 12 months, 8 weeks and 12 days of rows per agent
@@ -668,12 +689,12 @@ SELECT
     s.output_tokens,
     s.cache_read_tokens,
     s.cache_write_tokens,
-    s.cost_usd_ticks,
+    trim_scale(s.cost_usd_ticks)::text AS cost_usd_ticks,
     s.uncosted_input_tokens,
     s.uncosted_output_tokens,
     s.uncosted_cache_read_tokens,
     s.uncosted_cache_write_tokens,
-    s.estimated_cost_ticks,
+    trim_scale(s.estimated_cost_ticks)::text AS estimated_cost_ticks,
     s.unpriced_tokens,
     s.task_count - coalesce(
         (

@@ -13,7 +13,7 @@ import pytest
 
 from app.db import queries
 from app.db.queries import DashboardFilter
-from app.money import usd
+from app.money import usd, whole_ticks
 from app.prices import shipped_prices
 from app.window import UTC_ZONE, Window, window_for_dates
 from app.wire import AgentUsage, DailyUsage
@@ -356,6 +356,14 @@ async def test_cost_usd_on_the_wire_is_the_rounded_exact_sum(world: World, clien
 )
 def test_usd_rounds_ticks_half_even_to_six_decimals(ticks: int, expected: float) -> None:
     assert usd(ticks) == expected
+
+
+def test_a_tick_sum_is_read_whole_or_refused() -> None:
+    """The queries send tick sums as text with the zeros of a price's scale trimmed: a whole
+    number parses, a fraction (a price the table's checks should have refused) fails loudly."""
+    assert whole_ticks("84115455000000000000") == 84_115_455_000_000_000_000
+    with pytest.raises(ValueError, match=r"must be whole, got 12\.5"):
+        whole_ticks("12.5")
 
 
 # ---- re-pricing --------------------------------------------------------------------------------

@@ -109,16 +109,23 @@ async def _tuples(method: Any, conn: Connection, params: dict[str, Any]) -> list
 _REPORTED, _ESTIMATED = 7, 12
 
 
+def _ticked(row: Sequence[Any]) -> list[Any]:
+    """A usage row as a list, its two tick sums (sent as text) as ints."""
+    values = list(row)
+    values[_REPORTED] = whole_ticks(values[_REPORTED])
+    values[_ESTIMATED] = whole_ticks(values[_ESTIMATED])
+    return values
+
+
 def _priced(values: list[Any]) -> list[Any]:
-    """A usage row with its reported ticks as an int and cost_usd from reported + estimated ticks."""
-    reported = values[_REPORTED] = whole_ticks(values[_REPORTED])
-    values[_ESTIMATED] = usd(reported + whole_ticks(values[_ESTIMATED]))
+    """A ticked usage row with cost_usd, from reported + estimated ticks, where the estimate was."""
+    values[_ESTIMATED] = usd(values[_REPORTED] + values[_ESTIMATED])
     return values
 
 
 async def _daily_usage(method: Any, conn: Connection, params: dict[str, Any]) -> list[DailyUsage]:
     """A daily usage query's rows as DailyUsage, built by position."""
-    return [DailyUsage(*_priced(list(row))) for row in await _tuples(method, conn, params)]
+    return [DailyUsage(*_priced(_ticked(row))) for row in await _tuples(method, conn, params)]
 
 
 # The columns of a per-agent row that fold_agents merges on and adds up (the wire structs'
@@ -137,7 +144,8 @@ async def list_dashboard_usage_daily(conn: Connection, f: DashboardFilter) -> li
 async def _agent_usage(
     method: Any, conn: Connection, params: dict[str, Any], f: DashboardFilter
 ) -> list[AgentUsage]:
-    rows = fold_agents(await _tuples(method, conn, params), f.hidden_agents, _USAGE_KEY, _USAGE_SUMS)
+    ticked = [_ticked(row) for row in await _tuples(method, conn, params)]
+    rows = fold_agents(ticked, f.hidden_agents, _USAGE_KEY, _USAGE_SUMS)
     return [AgentUsage(*_priced(values)) for values in rows]
 
 
