@@ -9,6 +9,7 @@ import { todayIn } from './calendar.js';
 import { ERRORS_ROUTES, errorsSkeleton, renderErrors } from './errors-view.js';
 import { formatFreshness } from './format.js';
 import { hideBanner, setPageState, showBanner } from './page-state.js';
+import { answered, cancelRetry, retryLater } from './retry.js';
 import { SESSION_ENDED, bindSignInForm, exchangeToken, showSignInError, takeFragmentToken } from './sign-in.js';
 import { defaultZone, zoneOptions } from './time-zones.js';
 import { createToolbar } from './toolbar.js';
@@ -80,6 +81,7 @@ function changeView(change, { push }) {
 }
 
 async function load() {
+  cancelRetry();
   inFlight?.abort();
   const controller = new AbortController();
   inFlight = controller;
@@ -174,9 +176,15 @@ function laterRoutes(tab, shown, controller) {
     stopWaiting() {
       if (waiting === null) return;
       waiting = null;
+      answered();
       setPageState('ready', canonicalQuery(shown));
     },
   };
+}
+
+// A database or server that is not answering now may answer soon: worth trying again unasked.
+function unanswered(error) {
+  return error instanceof ApiError && (error.status === 503 || error.status === NO_ANSWER);
 }
 
 function failureSentence(error) {
@@ -201,9 +209,11 @@ function failed(error, shown) {
   }
   showBanner(failureSentence(error), load);
   setPageState('error');
+  if (unanswered(error)) retryLater(load);
 }
 
 async function openDashboard({ firstVisit }) {
+  cancelRetry();
   setPageState('loading');
   try {
     me = await fetchMe();
@@ -213,8 +223,10 @@ async function openDashboard({ firstVisit }) {
       return;
     }
     showScreen('dashboard');
-    showBanner(failureSentence(error), () => openDashboard({ firstVisit }));
+    const again = () => openDashboard({ firstVisit });
+    showBanner(failureSentence(error), again);
     setPageState('error');
+    if (unanswered(error)) retryLater(again);
     return;
   }
   showScreen('dashboard');
@@ -232,6 +244,7 @@ async function openDashboard({ firstVisit }) {
 }
 
 function showSignIn(message) {
+  cancelRetry();
   inFlight?.abort();
   me = null;
   view = null;
