@@ -196,6 +196,16 @@ WHERE NOT EXISTS (
 )
 ON CONFLICT (quarter) DO NOTHING;
 
+-- name: rollup_splits_unfilled()$
+-- Whether a registered quarter still lacks prefixes for part of history (a tick step fills a
+-- month of one). The split table holds a row per quarter viewers use, a handful.
+SELECT EXISTS (
+    SELECT 1
+    FROM task_usage_dashboard_split
+    WHERE filled_from IS NULL
+        OR filled_from > '-infinity'::date
+);
+
 -- name: fill_rollup_splits()$
 -- One bounded step of filling newly registered quarters (a month of one quarter's prefixes);
 -- true while a registered quarter is still unfilled. Ticks run it too; a backfill runs it to

@@ -5,9 +5,10 @@ queue holds, or read fresh what it names. The rollup holds UTC days. `usage/by-a
 window, so in any zone it reads the whole UTC days inside it from the rollup and the two partial
 days at its edges from raw rows. `usage/daily` off UTC stitches each local day from whole UTC
 days and prefixes at the quarter hours where the zone's midnights fall: the first read of a zone
-registers those quarters, and the tick fills their prefixes (raw rows serve the days not filled
-yet). The run routes read the run rollup the same way: windows from whole months and days plus
-raw edges, local days from whole UTC days and the same quarters' prefixes.
+registers those quarters and wakes this process's ticker, which fills their prefixes at once
+(raw rows serve the days not filled yet). The run routes read the run rollup the same way:
+windows from whole months and days plus raw edges, local days from whole UTC days and the same
+quarters' prefixes.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TypeVar
 from app.config import RollupMode
 from app.db import queries
 from app.db.queries import Connection, DashboardFilter
+from app.rollup.scheduler import QUARTER_REQUESTS, database_of
 from app.wire import AgentFailures, AgentRunTime, AgentUsage, DailyFailures, DailyRunTime, DailyUsage
 
 
@@ -68,11 +70,12 @@ _registered: set[tuple[str, int, str, int]] = set()
 
 
 async def _register_splits(conn: Connection, quarters: frozenset[int]) -> None:
-    database = (conn.info.host, conn.info.port, conn.info.dbname)
+    database = database_of(conn)
     missing = sorted(q for q in quarters if (*database, q) not in _registered)
     if missing:
         await queries.register_rollup_splits(conn, missing)
         _registered.update((*database, q) for q in missing)
+        QUARTER_REQUESTS.add(database, missing)
 
 
 # A replica cannot write: quarters are registered on the primary, and until the replica has

@@ -503,6 +503,12 @@ async def register_rollup_splits(conn: Connection, quarters: Sequence[int]) -> N
     await QUERIES.register_rollup_splits(conn, quarters=list(quarters))
 
 
+async def rollup_splits_unfilled(conn: Connection) -> bool:
+    """Whether a registered quarter is not filled back to the start of history yet."""
+    value: bool = await QUERIES.rollup_splits_unfilled(conn)
+    return value
+
+
 async def fill_rollup_splits(conn: Connection) -> bool:
     """One step of filling registered quarters; True while one is still unfilled."""
     value: bool = await QUERIES.fill_rollup_splits(conn)

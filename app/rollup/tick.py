@@ -1,4 +1,5 @@
-"""Runs tick steps until everything committed before the call is rolled up (guarantee 1)."""
+"""Runs tick steps until everything committed before the call is rolled up (guarantee 1) and
+every registered quarter is filled."""
 
 from __future__ import annotations
 
@@ -26,11 +27,14 @@ def one_line(exc: BaseException) -> str:
 
 
 async def tick_until_caught_up(conn: Connection) -> TickReport:
-    """Steps the tick until no key that was queued when called is left; conn must autocommit.
+    """Steps the tick until no key that was queued when called is left and no registered
+    quarter is unfilled; conn must autocommit.
 
     Keys are numbered in insertion order, so the newest one visible now bounds everything
     committed before the call. A busy lock means another tick or a backfill is working: wait
-    for it, then step again, since it may have started before our writes were committed.
+    for it, then step again, since it may have started before our writes were committed. Each
+    step fills a month of a new quarter's prefixes, so a zone first read today is served from
+    the rollup for its whole history after this call, not after one tick interval per month.
     """
     mark = await queries.rollup_queue_high_water(conn)
     steps = rows = 0
@@ -50,5 +54,7 @@ async def tick_until_caught_up(conn: Connection) -> TickReport:
             raise TickError(state.last_error or "rollup tick failed")
         steps += 1
         rows += result
-        if not await queries.rollup_queue_has_keys_up_to(conn, mark):
+        if not await queries.rollup_queue_has_keys_up_to(conn, mark) and not (
+            await queries.rollup_splits_unfilled(conn)
+        ):
             return TickReport(steps=steps, rows=rows)
