@@ -10,95 +10,30 @@
 -- added to the level rows by a full join, so the level rows themselves are never regrouped; a
 -- row they empty (task_count 0: no usage row left) is dropped. task_count is exact: the levels
 -- sum per-bucket distinct counts, and a task has one agent and one project.
-WITH corrections AS (
-    SELECT
-        c.bucket_date,
-        c.provider,
-        c.model,
-        sum(c.input_tokens)::bigint AS input_tokens,
-        sum(c.output_tokens)::bigint AS output_tokens,
-        sum(c.cache_read_tokens)::bigint AS cache_read_tokens,
-        sum(c.cache_write_tokens)::bigint AS cache_write_tokens,
-        sum(c.cost_usd_ticks) AS cost_usd_ticks,
-        sum(c.uncosted_input_tokens)::bigint AS uncosted_input_tokens,
-        sum(c.uncosted_output_tokens)::bigint AS uncosted_output_tokens,
-        sum(c.uncosted_cache_read_tokens)::bigint AS uncosted_cache_read_tokens,
-        sum(c.uncosted_cache_write_tokens)::bigint AS uncosted_cache_write_tokens,
-        sum(c.estimated_cost_ticks) AS estimated_cost_ticks,
-        sum(c.unpriced_tokens)::bigint AS unpriced_tokens,
-        sum(c.task_count)::bigint AS task_count
-    FROM task_usage_dashboard_pending_usage(:workspace_id, :since_date, :until_date) AS c
-    WHERE CAST(:project_id AS uuid) IS NULL
-        OR c.project_id = CAST(:project_id AS uuid)
-    GROUP BY c.bucket_date, c.provider, c.model
-),
-rolled AS (
-    SELECT
-        w.bucket_date,
-        w.provider,
-        w.model,
-        w.input_tokens,
-        w.output_tokens,
-        w.cache_read_tokens,
-        w.cache_write_tokens,
-        w.cost_usd_ticks,
-        w.uncosted_input_tokens,
-        w.uncosted_output_tokens,
-        w.uncosted_cache_read_tokens,
-        w.uncosted_cache_write_tokens,
-        w.estimated_cost_ticks,
-        w.unpriced_tokens,
-        w.task_count
-    FROM task_usage_dashboard_daily_model AS w
-    WHERE CAST(:project_id AS uuid) IS NULL
-        AND w.workspace_id = :workspace_id
-        AND w.bucket_date >= :since_date
-        AND w.bucket_date < :until_date
-    UNION ALL
-    SELECT
-        p.bucket_date,
-        p.provider,
-        p.model,
-        p.input_tokens,
-        p.output_tokens,
-        p.cache_read_tokens,
-        p.cache_write_tokens,
-        p.cost_usd_ticks,
-        p.uncosted_input_tokens,
-        p.uncosted_output_tokens,
-        p.uncosted_cache_read_tokens,
-        p.uncosted_cache_write_tokens,
-        p.estimated_cost_ticks,
-        p.unpriced_tokens,
-        p.task_count
-    FROM task_usage_dashboard_daily_project_model AS p
-    WHERE p.workspace_id = :workspace_id
-        AND p.project_id = CAST(:project_id AS uuid)
-        AND p.bucket_date >= :since_date
-        AND p.bucket_date < :until_date
-)
+-- The body is the PL/pgSQL function task_usage_dashboard_daily_rows, planned once per server
+-- connection: this is the dashboard's commonest read, and its parse and plan cost more than its run.
 SELECT
-    coalesce(r.bucket_date, c.bucket_date) AS date,
-    coalesce(r.provider, c.provider) AS provider,
-    coalesce(r.model, c.model) AS model,
-    coalesce(r.input_tokens, 0) + coalesce(c.input_tokens, 0) AS input_tokens,
-    coalesce(r.output_tokens, 0) + coalesce(c.output_tokens, 0) AS output_tokens,
-    coalesce(r.cache_read_tokens, 0) + coalesce(c.cache_read_tokens, 0) AS cache_read_tokens,
-    coalesce(r.cache_write_tokens, 0) + coalesce(c.cache_write_tokens, 0) AS cache_write_tokens,
-    trim_scale(coalesce(r.cost_usd_ticks, 0) + coalesce(c.cost_usd_ticks, 0))::text AS cost_usd_ticks,
-    coalesce(r.uncosted_input_tokens, 0) + coalesce(c.uncosted_input_tokens, 0) AS uncosted_input_tokens,
-    coalesce(r.uncosted_output_tokens, 0) + coalesce(c.uncosted_output_tokens, 0) AS uncosted_output_tokens,
-    coalesce(r.uncosted_cache_read_tokens, 0) + coalesce(c.uncosted_cache_read_tokens, 0) AS uncosted_cache_read_tokens,
-    coalesce(r.uncosted_cache_write_tokens, 0) + coalesce(c.uncosted_cache_write_tokens, 0) AS uncosted_cache_write_tokens,
-    trim_scale(coalesce(r.estimated_cost_ticks, 0) + coalesce(c.estimated_cost_ticks, 0))::text AS estimated_cost_ticks,
-    coalesce(r.unpriced_tokens, 0) + coalesce(c.unpriced_tokens, 0) AS unpriced_tokens,
-    coalesce(r.task_count, 0) + coalesce(c.task_count, 0) AS task_count
-FROM rolled AS r
-FULL JOIN corrections AS c
-    ON c.bucket_date = r.bucket_date
-    AND c.provider = r.provider
-    AND c.model = r.model
-WHERE coalesce(r.task_count, 0) + coalesce(c.task_count, 0) > 0
+    d.date,
+    d.provider,
+    d.model,
+    d.input_tokens,
+    d.output_tokens,
+    d.cache_read_tokens,
+    d.cache_write_tokens,
+    d.cost_usd_ticks,
+    d.uncosted_input_tokens,
+    d.uncosted_output_tokens,
+    d.uncosted_cache_read_tokens,
+    d.uncosted_cache_write_tokens,
+    d.estimated_cost_ticks,
+    d.unpriced_tokens,
+    d.task_count
+FROM task_usage_dashboard_daily_rows(
+    :workspace_id,
+    :since_date,
+    :until_date,
+    CAST(:project_id AS uuid)
+) AS d
 ORDER BY date DESC, provider ASC, model ASC;
 
 -- name: list_dashboard_usage_daily_zone_rollup(workspace_id, project_id, bounds, first_date, since_day, until_day, quarters)
