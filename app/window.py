@@ -107,6 +107,10 @@ def today_in(zone: zoneinfo.ZoneInfo, now: datetime.datetime | None = None) -> d
     return (now or datetime.datetime.now(datetime.UTC)).astimezone(zone).date()
 
 
+# Every dashboard request asks for one, mostly the same few (the last 30 days, the last year, per
+# zone), and converting each midnight through zoneinfo costs ~2 us: 0.08 ms of CPU for 30 days,
+# 0.8 ms for a year, every request. A Window is immutable, so one can be shared.
+@functools.lru_cache(maxsize=1024)
 def window_for_dates(first: datetime.date, last: datetime.date, zone: zoneinfo.ZoneInfo) -> Window:
     """The local days first..last (both included) of the zone."""
     count = (last - first).days + 1
