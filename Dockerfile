@@ -20,4 +20,4 @@ ENV PATH=/opt/venv/bin:$PATH \
 USER 10001:10001
 EXPOSE 8000
 # Migrations are a separate step: docker run --rm -e DATABASE_URL=... IMAGE usage-dashboard migrate
-CMD ["granian", "--interface", "asgi", "--factory", "--host", "0.0.0.0", "--port", "8000", "app.api.app:create_app"]
+CMD ["granian", "--interface", "asgi", "--loop", "uvloop", "--factory", "--host", "0.0.0.0", "--port", "8000", "app.api.app:create_app"]

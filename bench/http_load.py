@@ -328,6 +328,8 @@ async def granian(
         *_granian_command(),
         "--interface",
         "asgi",
+        "--loop",
+        "uvloop",
         "--factory",
         "--host",
         HOST,
