@@ -51,13 +51,16 @@ ORDER BY date DESC, provider ASC, model ASC;
 -- of (day, quarter) in that table's primary key, which covers the sums: an index-only scan of
 -- that day's own quarter (a zone with DST has two quarters a year).
 -- Every summed field, task_count included, is additive across those parts: a task's usage of
--- one (provider, model) is one row at one instant. A local day is read from raw rows instead
--- (task_usage_dashboard_local_usage, by its own created_at range) when a UTC day it touches has
--- a queued key (the rollup does not hold it yet: read fresh, so the read is exact at every
--- instant), when a prefix it needs is not filled on that day, when a task whose provider is
--- spelled two ways has usage on such a day (two rows of one bucket, which the parts would count
--- twice), or when it holds two UTC midnights (a 25-hour day of a zone whose midnight is near
--- UTC's, once a year). Ticks leave as text, as the raw query's do.
+-- one (provider, model) is one row at one instant. A UTC day the queue names (the rollup does
+-- not hold it yet) is corrected on the stitched days it touches, which are stitched from parts
+-- then, never shifted, so the read is exact at every instant: its one local midnight splits it
+-- into a head and a tail, the shorter read from raw rows and the other derived from the day's
+-- own correction (task_usage_dashboard_queued_day_corrections). A local day is read from raw rows
+-- instead (task_usage_dashboard_local_usage, by its own created_at range) when a queued UTC day
+-- it touches holds two of the window's midnights, when a prefix it needs is not filled on that
+-- day, when a task whose provider is spelled two ways has usage on such a day (two rows of one
+-- bucket, which the parts would count twice), or when it holds two UTC midnights (a 25-hour day
+-- of a zone whose midnight is near UTC's, once a year). Ticks leave as text, as the raw query's do.
 WITH local_day AS (
     SELECT
         CAST(:first_date AS date) + (l.day_index - 1) AS date,
@@ -75,22 +78,54 @@ respelled_day AS MATERIALIZED (
     WHERE u.created_at >= (SELECT min(first_day) FROM local_day)::timestamp AT TIME ZONE 'UTC'
         AND u.created_at < (SELECT max(after_day) FROM local_day)::timestamp AT TIME ZONE 'UTC'
 ),
+-- The UTC days the usage queue names (usually none), each with the window's local midnights on
+-- it: a day with one midnight is split by it into a head and a tail, each owned by one local day.
+queued_day AS MATERIALIZED (
+    SELECT
+        d.day,
+        count(m.at) AS midnights,
+        min(m.at) AS at,
+        min(m.quarter) AS quarter
+    FROM (
+        SELECT DISTINCT q.bucket_date AS day
+        FROM task_usage_dashboard_dirty AS q
+        WHERE q.bucket_date >= (SELECT min(first_day) FROM local_day)
+            AND q.bucket_date < (SELECT max(after_day) FROM local_day)
+    ) AS d
+    LEFT JOIN (
+        SELECT l.starts_at AS at, l.first_day AS day, l.first_quarter AS quarter
+        FROM local_day AS l
+        UNION ALL
+        SELECT l.ends_at, l.end_day, l.end_quarter
+        FROM local_day AS l
+        WHERE l.day_index = (SELECT max(day_index) FROM local_day)
+    ) AS m
+        ON m.day = d.day
+    GROUP BY d.day
+),
 placed AS (
     SELECT
         l.*,
         l.stitchable
         AND NOT EXISTS (
             SELECT 1
-            FROM task_usage_dashboard_dirty AS q
-            WHERE q.bucket_date >= l.first_day
-                AND q.bucket_date < l.after_day
+            FROM queued_day AS q
+            WHERE q.day >= l.first_day
+                AND q.day < l.after_day
+                AND q.midnights <> 1
         )
         AND NOT EXISTS (
             SELECT 1
             FROM respelled_day AS r
             WHERE r.day >= l.first_day
                 AND r.day < l.after_day
-        ) AS stitched
+        ) AS stitched,
+        EXISTS (
+            SELECT 1
+            FROM queued_day AS q
+            WHERE q.day >= l.first_day
+                AND q.day < l.after_day
+        ) AS queued
     FROM local_day AS l
 ),
 -- Each local day read as a shifted day or from parts: a stitched day whose midnights fall on one
@@ -100,6 +135,7 @@ classified AS (
     SELECT
         l.*,
         l.stitched
+        AND NOT l.queued
         AND l.first_quarter > 0
         AND l.first_quarter = l.end_quarter
         AND l.end_day = l.first_day + 1 AS shifted
@@ -253,31 +289,69 @@ before_end AS (
     WHERE l.stitched
         AND NOT l.shifted
 ),
+-- Each queued UTC day split by one of the window's midnights, with the local days that own its
+-- head (before the midnight) and its tail (from it): stitched days, whose parts of that day are
+-- stale; task_usage_dashboard_queued_day_corrections returns what to add to each of them. A side
+-- whose owner is outside the window or read raw is left out.
+owner AS (
+    SELECT
+        q.day,
+        q.at,
+        q.quarter,
+        h.date AS head_date,
+        t.date AS tail_date
+    FROM queued_day AS q
+    LEFT JOIN classified AS h
+        ON h.ends_at = q.at
+        AND h.stitched
+        AND h.queued
+    LEFT JOIN classified AS t
+        ON t.starts_at = q.at
+        AND t.stitched
+        AND t.queued
+    WHERE q.midnights = 1
+        AND (h.date IS NOT NULL OR t.date IS NOT NULL)
+),
+corrections AS (
+    SELECT *
+    FROM task_usage_dashboard_queued_day_corrections(
+        :workspace_id,
+        CAST(:project_id AS uuid),
+        ARRAY(SELECT day FROM owner ORDER BY day),
+        ARRAY(SELECT at FROM owner ORDER BY day),
+        ARRAY(SELECT quarter FROM owner ORDER BY day),
+        ARRAY(SELECT head_date FROM owner ORDER BY day),
+        ARRAY(SELECT tail_date FROM owner ORDER BY day)
+    )
+),
 parts AS (
     -- Each stitched day's parts have at most one row per (local date, provider, model), so they
-    -- are joined one to one and nothing is regrouped.
+    -- are joined one to one and nothing is regrouped. Corrections land on queued days only, which
+    -- are never shifted, so the shifted rows (nearly all of a year) are not joined at all.
     SELECT
         date,
         provider,
         model,
-        coalesce(w.input_tokens, 0) - coalesce(s.input_tokens, 0) + coalesce(h.input_tokens, 0) AS input_tokens,
-        coalesce(w.output_tokens, 0) - coalesce(s.output_tokens, 0) + coalesce(h.output_tokens, 0) AS output_tokens,
-        coalesce(w.cache_read_tokens, 0) - coalesce(s.cache_read_tokens, 0) + coalesce(h.cache_read_tokens, 0) AS cache_read_tokens,
-        coalesce(w.cache_write_tokens, 0) - coalesce(s.cache_write_tokens, 0) + coalesce(h.cache_write_tokens, 0) AS cache_write_tokens,
-        coalesce(w.cost_usd_ticks, 0) - coalesce(s.cost_usd_ticks, 0) + coalesce(h.cost_usd_ticks, 0) AS cost_usd_ticks,
-        coalesce(w.uncosted_input_tokens, 0) - coalesce(s.uncosted_input_tokens, 0) + coalesce(h.uncosted_input_tokens, 0) AS uncosted_input_tokens,
-        coalesce(w.uncosted_output_tokens, 0) - coalesce(s.uncosted_output_tokens, 0) + coalesce(h.uncosted_output_tokens, 0) AS uncosted_output_tokens,
-        coalesce(w.uncosted_cache_read_tokens, 0) - coalesce(s.uncosted_cache_read_tokens, 0) + coalesce(h.uncosted_cache_read_tokens, 0) AS uncosted_cache_read_tokens,
-        coalesce(w.uncosted_cache_write_tokens, 0) - coalesce(s.uncosted_cache_write_tokens, 0) + coalesce(h.uncosted_cache_write_tokens, 0) AS uncosted_cache_write_tokens,
-        coalesce(w.estimated_cost_ticks, 0) - coalesce(s.estimated_cost_ticks, 0) + coalesce(h.estimated_cost_ticks, 0) AS estimated_cost_ticks,
-        coalesce(w.unpriced_tokens, 0) - coalesce(s.unpriced_tokens, 0) + coalesce(h.unpriced_tokens, 0) AS unpriced_tokens,
-        coalesce(w.task_count, 0) - coalesce(s.task_count, 0) + coalesce(h.task_count, 0) AS task_count
+        coalesce(w.input_tokens, 0) - coalesce(s.input_tokens, 0) + coalesce(h.input_tokens, 0) + coalesce(c.input_tokens, 0) AS input_tokens,
+        coalesce(w.output_tokens, 0) - coalesce(s.output_tokens, 0) + coalesce(h.output_tokens, 0) + coalesce(c.output_tokens, 0) AS output_tokens,
+        coalesce(w.cache_read_tokens, 0) - coalesce(s.cache_read_tokens, 0) + coalesce(h.cache_read_tokens, 0) + coalesce(c.cache_read_tokens, 0) AS cache_read_tokens,
+        coalesce(w.cache_write_tokens, 0) - coalesce(s.cache_write_tokens, 0) + coalesce(h.cache_write_tokens, 0) + coalesce(c.cache_write_tokens, 0) AS cache_write_tokens,
+        coalesce(w.cost_usd_ticks, 0) - coalesce(s.cost_usd_ticks, 0) + coalesce(h.cost_usd_ticks, 0) + coalesce(c.cost_usd_ticks, 0) AS cost_usd_ticks,
+        coalesce(w.uncosted_input_tokens, 0) - coalesce(s.uncosted_input_tokens, 0) + coalesce(h.uncosted_input_tokens, 0) + coalesce(c.uncosted_input_tokens, 0) AS uncosted_input_tokens,
+        coalesce(w.uncosted_output_tokens, 0) - coalesce(s.uncosted_output_tokens, 0) + coalesce(h.uncosted_output_tokens, 0) + coalesce(c.uncosted_output_tokens, 0) AS uncosted_output_tokens,
+        coalesce(w.uncosted_cache_read_tokens, 0) - coalesce(s.uncosted_cache_read_tokens, 0) + coalesce(h.uncosted_cache_read_tokens, 0) + coalesce(c.uncosted_cache_read_tokens, 0) AS uncosted_cache_read_tokens,
+        coalesce(w.uncosted_cache_write_tokens, 0) - coalesce(s.uncosted_cache_write_tokens, 0) + coalesce(h.uncosted_cache_write_tokens, 0) + coalesce(c.uncosted_cache_write_tokens, 0) AS uncosted_cache_write_tokens,
+        coalesce(w.estimated_cost_ticks, 0) - coalesce(s.estimated_cost_ticks, 0) + coalesce(h.estimated_cost_ticks, 0) + coalesce(c.estimated_cost_ticks, 0) AS estimated_cost_ticks,
+        coalesce(w.unpriced_tokens, 0) - coalesce(s.unpriced_tokens, 0) + coalesce(h.unpriced_tokens, 0) + coalesce(c.unpriced_tokens, 0) AS unpriced_tokens,
+        coalesce(w.task_count, 0) - coalesce(s.task_count, 0) + coalesce(h.task_count, 0) + coalesce(c.task_count, 0) AS task_count
     FROM whole AS w
     FULL JOIN before_start AS s
         USING (date, provider, model)
     FULL JOIN before_end AS h
         USING (date, provider, model)
-    WHERE coalesce(w.task_count, 0) - coalesce(s.task_count, 0) + coalesce(h.task_count, 0) > 0
+    FULL JOIN corrections AS c
+        USING (date, provider, model)
+    WHERE coalesce(w.task_count, 0) - coalesce(s.task_count, 0) + coalesce(h.task_count, 0) + coalesce(c.task_count, 0) > 0
     UNION ALL
     SELECT *
     FROM shifted

@@ -26,6 +26,7 @@ from tests.world import World
 Conn = psycopg.Connection[tuple[Any, ...]]
 MICROSECOND = datetime.timedelta(microseconds=1)
 DAY = datetime.timedelta(days=1)
+HOUR = datetime.timedelta(hours=1)
 ZONES = ["Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham", "America/New_York"]
 # New York's 23-hour and 25-hour days of 2026.
 DST_RANGE = (datetime.date(2026, 3, 1), datetime.date(2026, 11, 30))
@@ -196,6 +197,53 @@ async def test_writes_after_the_fill_are_read_fresh_then_stitched_after_a_tick(
     assert db.execute("SELECT count(*) FROM task_usage_dashboard_dirty").fetchone() == (0,)
     assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
     assert await _rollup_reads("task_usage_dashboard_daily_shift_model", database_url, db, workspace_id, zone)
+
+
+@pytest.mark.parametrize("zone_name", [*ZONES, "Europe/London"])
+async def test_queued_days_are_corrected_on_both_sides_of_their_midnight(
+    world: World, db: Conn, database_url: str, zone_name: str
+) -> None:
+    # A queued UTC day is read raw on its shorter side of the local midnight on it only (the
+    # tail in Asia, the head in America, none at a UTC midnight): writes on both sides of
+    # several midnights, on consecutive and lone days, at the window's first and last day and
+    # on a DST day, a re-report and a deletion, must all land on their own local day.
+    zone = zoneinfo.ZoneInfo(zone_name)
+    workspace_id, project_id = await _backfilled_usage_around_midnights(world, database_url, zone)
+    agent = world.agent(workspace_id)
+    project_issue = world.issue(workspace_id, project_id)
+    today = today_in(zone)
+    for n, day in enumerate(
+        [
+            today,
+            today - DAY,
+            today - 2 * DAY,
+            today - 6 * DAY,
+            today - 29 * DAY,
+            datetime.date(2026, 11, 1),
+            datetime.date(2026, 3, 9),
+        ]
+    ):
+        edge = local_midnight(day, zone)
+        for k, at in enumerate((edge - HOUR, edge - MICROSECOND, edge, edge + HOUR)):
+            if at < datetime.datetime.now(datetime.UTC):
+                world.usage(
+                    world.task(agent, project_issue if k % 2 else None),
+                    model=f"model-{(n + k) % 3}",
+                    input_tokens=1000 * n + k + 1,
+                    created_at=at,
+                )
+    db.execute(
+        "UPDATE task_usage SET output_tokens = output_tokens + 3"
+        " WHERE id IN (SELECT id FROM task_usage ORDER BY created_at DESC LIMIT 3)"
+    )
+    db.execute("DELETE FROM task_usage WHERE id = (SELECT id FROM task_usage ORDER BY created_at LIMIT 1)")
+    queued_days = db.execute("SELECT count(DISTINCT bucket_date) FROM task_usage_dashboard_dirty").fetchone()
+    assert queued_days is not None
+    assert queued_days[0] > 3
+    assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
+
+    await catch_up(database_url)
+    assert await _assert_paths_agree(database_url, workspace_id, project_id, zone) > 20
 
 
 async def test_a_task_with_a_provider_spelled_two_ways_across_a_utc_midnight_counts_once(
