@@ -4,9 +4,9 @@
 -- ticks as text like the raw query's.
 -- Level rows are one per (UTC date, provider, model): task_usage_dashboard_daily_model for the
 -- whole workspace, task_usage_dashboard_daily_project_model for one project, each read by its
--- primary key (workspace[, project], date), so a year is at most 365 x models rows. Only one
--- branch runs: the other's project test is constant for the plan. The corrections for what the
--- queue holds (task_usage_dashboard_pending_usage, usually none) are summed per row key and
+-- primary key (workspace[, project], date), so a year is at most 365 x models rows
+-- (task_usage_dashboard_daily_levels reads the one the filter asks for). The corrections for
+-- what the queue holds (task_usage_dashboard_pending_usage, usually none) are summed per row key and
 -- added to the level rows by a full join, so the level rows themselves are never regrouped; a
 -- row they empty (task_count 0: no usage row left) is dropped. task_count is exact: the levels
 -- sum per-bucket distinct counts, and a task has one agent and one project.

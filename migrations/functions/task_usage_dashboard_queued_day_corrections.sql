@@ -77,33 +77,12 @@ BEGIN
         )
     ),
     owner_level AS (
-        SELECT w.*
-        FROM task_usage_dashboard_daily_model AS w
-        WHERE p_project_id IS NULL
-            AND w.workspace_id = p_workspace_id
-            AND w.bucket_date = ANY (ARRAY(SELECT day FROM owner WHERE tail_read))
-        UNION ALL
-        SELECT
-            w.workspace_id,
-            w.bucket_date,
-            w.provider,
-            w.model,
-            w.input_tokens,
-            w.output_tokens,
-            w.cache_read_tokens,
-            w.cache_write_tokens,
-            w.cost_usd_ticks,
-            w.uncosted_input_tokens,
-            w.uncosted_output_tokens,
-            w.uncosted_cache_read_tokens,
-            w.uncosted_cache_write_tokens,
-            w.estimated_cost_ticks,
-            w.unpriced_tokens,
-            w.task_count
-        FROM task_usage_dashboard_daily_project_model AS w
-        WHERE w.workspace_id = p_workspace_id
-            AND w.project_id = p_project_id
-            AND w.bucket_date = ANY (ARRAY(SELECT day FROM owner WHERE tail_read))
+        SELECT l.*
+        FROM owner AS o
+        CROSS JOIN LATERAL task_usage_dashboard_daily_levels(
+            p_workspace_id, p_project_id, o.day, o.day + 1
+        ) AS l
+        WHERE o.tail_read
     ),
     owner_pending AS (
         SELECT
